@@ -21,3 +21,46 @@ export interface FaceBox {
   width: number;
   height: number;
 }
+
+/** One face as found by the detector (coordinates in the analysed upright image). */
+export interface DetectedFace {
+  box: FaceBox;
+  /** Detector confidence 0–1. */
+  score: number;
+  landmarks5: Landmarks5;
+  /** Dense landmarks when the landmark model ran (68-point iBUG order), else undefined. */
+  landmarks68?: Point[];
+}
+
+/**
+ * Per-face quality with the field names and ranges of Volcengine's `image_face_detail`.
+ * Each field's rule is documented in docs/quality.md.
+ */
+export interface FaceQuality {
+  /** 0–100, overall suitability for comparison. */
+  comprehensive_score: number;
+  /** 0–1, sharpness of the face region. */
+  face_clarity: number;
+  /** 0–1, mean luminance of the face region. */
+  brightness: number;
+  /** 0–1, share of clipped (over- or under-exposed) pixels in the face region. */
+  exposure: number;
+  /** Degrees. */
+  pose_pitch: number;
+  pose_yaw: number;
+  pose_roll: number;
+  /** 0–1, probability that the part is occluded. */
+  mouth_occlusion: number;
+  left_eye_occlusion: number;
+  right_eye_occlusion: number;
+  /** 0–1, probability that the person wears a cap/hat. */
+  have_cap: number;
+}
+
+/** Passive (single-image) liveness outcome for one face. */
+export interface LivenessScore {
+  /** 0–1 probability-like score that the face is a live person (higher = more live). */
+  score: number;
+  /** Per-model raw scores, for audit. */
+  models: Record<string, number>;
+}
