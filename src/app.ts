@@ -1,0 +1,124 @@
+/**
+ * Builds the Fastify application (without listening): common plumbing, system routes, API docs and the protocol
+ * adapters. Tests call buildApp and use inject; src/server.ts listens and shuts down.
+ */
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import './api/common/fastify-types.js';
+import { ShirenError } from './errors.js';
+import { errorEnvelopeSchema, sendNativeError } from './api/common/errors.js';
+import { registerHealth, type ReadinessCheck } from './api/common/health.js';
+import { loggerOptions } from './api/common/logging.js';
+import { createMetrics, registerMetrics, type Metrics } from './api/common/metrics.js';
+import { nativeApi } from './api/native/index.js';
+import type { Core } from './core.js';
+
+export const VERSION = '0.1.0';
+const INBOUND_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface BuildAppOptions {
+  core: Pick<Core, 'config' | 'store' | 'authenticate'>;
+  /** Extra readiness checks (the face engine adds one). */
+  readiness?: ReadinessCheck[];
+  /** Route groups for the native API, registered under /v1 behind authentication. */
+  nativeRoutes?: ((app: FastifyInstance) => Promise<void> | void)[];
+  /** Metric gauges registered by other components. */
+  onMetrics?: (metrics: Metrics) => void;
+  /** Override the logger (tests pass false). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = opts.core;
+  const trustInboundId = config.trustProxy !== false;
+  const app = Fastify({
+    logger: opts.logger ?? loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    connectionTimeout: 60_000,
+    requestTimeout: 120_000,
+    requestIdHeader: false,
+    genReqId(req) {
+      const inbound = req.headers['x-request-id'];
+      if (trustInboundId && typeof inbound === 'string' && INBOUND_REQUEST_ID.test(inbound)) return inbound;
+      return randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+
+  app.decorateRequest('principal', undefined);
+  app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('shirenReason', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((err, request, reply) => sendNativeError(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendNativeError(new ShirenError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+  );
+  app.addSchema(errorEnvelopeSchema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Shiren API',
+        version: VERSION,
+        description:
+          'Self-hosted real-person identity verification. Native API under /v1; errors use one envelope ' +
+          '{"error":{"code","message","details"},"request_id"}; every response carries x-request-id.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Authorization: Bearer <AccessKeyId>:<AccessKeySecret>',
+          },
+          hmac: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description:
+              'SHIREN-HMAC-SHA256 Credential=<AccessKeyId>, Timestamp=<unix s>, Nonce=<nonce>, Signature=<hex> (docs/api-auth.md)',
+          },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false }, staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const metrics = createMetrics();
+  registerMetrics(app, metrics);
+  opts.onMetrics?.(metrics);
+
+  registerHealth(app, [
+    {
+      name: 'database',
+      check: async () => {
+        await opts.core.store.ping();
+        return { ok: true, detail: opts.core.store.kind };
+      },
+    },
+    ...(opts.readiness ?? []),
+  ]);
+
+  app.get('/', { schema: { hide: true } }, async () => ({
+    name: 'shiren',
+    version: VERSION,
+    links: { docs: '/docs', openapi: '/openapi.json', health: '/healthz', ready: '/readyz', metrics: '/metrics' },
+  }));
+
+  await app.register(nativeApi, {
+    prefix: '/v1',
+    authenticate: opts.core.authenticate,
+    routes: opts.nativeRoutes ?? [],
+  });
+  return app;
+}

@@ -1,0 +1,92 @@
+/**
+ * `shiren serve`: open the core, create first-run credentials, start the face engine, listen, and shut down
+ * gracefully on SIGTERM/SIGINT (no new requests, in-flight ones finish within SHIREN_SHUTDOWN_GRACE_MS).
+ */
+import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { bootstrapFirstRun, type FirstRunCredentials } from './auth/bootstrap.js';
+import type { Config } from './config.js';
+import { openCore, type Core } from './core.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  core: Core;
+  url: string;
+  close(): Promise<void>;
+}
+
+function banner(config: Readonly<Config>, core: Core, creds: FirstRunCredentials | undefined): string {
+  const base = config.publicUrl;
+  const lines = [
+    '',
+    `Shiren is running on ${base}  (database: ${core.store.kind} ${core.store.location})`,
+    `  API docs      ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
+    `  Console       ${base}/console/`,
+    `  H5 demo       ${base}/h5/demo`,
+    `  Health        ${base}/healthz  ${base}/readyz  ${base}/metrics`,
+  ];
+  if (creds) {
+    lines.push(
+      '',
+      'First run: these credentials are shown once. Store them now.',
+      `  Console admin      username ${creds.admin.username}   password ${creds.admin.password}`,
+      `  Access key (app ${creds.accessKey.appName})`,
+      `    AccessKeyId      ${creds.accessKey.accessKeyId}`,
+      `    AccessKeySecret  ${creds.accessKey.accessKeySecret}`,
+      `  Try it: curl -H "Authorization: Bearer ${creds.accessKey.accessKeyId}:${creds.accessKey.accessKeySecret}" ${base}/v1/whoami`,
+    );
+  }
+  if (core.masterKey.origin === 'generated') {
+    lines.push('', `A new master key was written to ${core.masterKey.file}: back it up; without it the stored secrets are lost.`);
+  }
+  return lines.join('\n') + '\n\n';
+}
+
+export async function startServer(config: Readonly<Config>, opts: { print?: (text: string) => void } = {}): Promise<RunningServer> {
+  const print = opts.print ?? ((t: string) => process.stdout.write(t));
+  const core = await openCore(config, { holder: 'shiren serve' });
+  let app: FastifyInstance | undefined;
+  try {
+    const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
+    app = await buildApp({ core });
+    const purge = setInterval(() => {
+      core.repos.nonces.purgeExpired(new Date()).catch((err: unknown) => app?.log.warn({ err }, 'nonce purge failed'));
+    }, 10 * 60_000);
+    purge.unref();
+    app.addHook('onClose', async () => clearInterval(purge));
+    await app.listen({ port: config.port, host: config.host });
+    print(banner(config, core, creds));
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await core.close();
+    throw err;
+  }
+  const running = app;
+  let closing: Promise<void> | undefined;
+  return {
+    app: running,
+    core,
+    url: `http://127.0.0.1:${config.port}`,
+    close() {
+      closing ??= (async () => {
+        try {
+          await running.close();
+        } finally {
+          await core.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Runs until SIGTERM/SIGINT, then closes gracefully; exits non-zero if closing fails or takes too long. */
+export async function serveForever(config: Readonly<Config>): Promise<void> {
+  const server = await startServer(config);
+  closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+    if (err) server.app.log.error({ err }, 'shutting down after an error');
+    else server.app.log.info({ signal }, 'shutting down');
+    await server.close();
+  });
+}

@@ -1,0 +1,14 @@
+/**
+ * The migration list, in order. Migrations are plain Kysely schema code that runs unchanged on PGlite and PostgreSQL.
+ * Never edit a migration that has shipped: add a new one.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001-foundation.js';
+
+export const migrations: Record<string, Migration> = {
+  '0001-foundation': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
