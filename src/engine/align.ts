@@ -2,7 +2,7 @@
  * Geometry: least-squares similarity transform (Umeyama 1991) from detected landmarks to a template, and an
  * anti-aliased affine warp of an RGB image (bilinear, supersampled when the warp shrinks the image).
  */
-import type { Landmarks5, Point, RgbImage } from "./types.js";
+import type { Landmarks5, Point, RgbImage } from './types.js';
 
 /** 2×3 affine matrix [a, b, tx, c, d, ty]: x' = a·x + b·y + tx, y' = c·x + d·y + ty. */
 export type Affine = [number, number, number, number, number, number];
@@ -20,13 +20,9 @@ export const ARCFACE_TEMPLATE_112: Landmarks5 = [
  * Least-squares similarity (rotation + uniform scale + translation, no reflection) mapping `src` onto `dst`.
  * Closed form of Umeyama's method for 2-D points.
  */
-export function similarityTransform(
-  src: readonly Point[],
-  dst: readonly Point[],
-): Affine {
+export function similarityTransform(src: readonly Point[], dst: readonly Point[]): Affine {
   const n = src.length;
-  if (n < 2 || n !== dst.length)
-    throw new Error("similarityTransform needs ≥ 2 matching points");
+  if (n < 2 || n !== dst.length) throw new Error('similarityTransform needs ≥ 2 matching points');
   let sx = 0;
   let sy = 0;
   let dx = 0;
@@ -54,8 +50,7 @@ export function similarityTransform(
     b += xs * yd - ys * xd;
     varSrc += xs * xs + ys * ys;
   }
-  if (varSrc === 0)
-    throw new Error("similarityTransform: degenerate source points");
+  if (varSrc === 0) throw new Error('similarityTransform: degenerate source points');
   // For 2-D the optimal rotation angle is atan2(b, a) and scale = sqrt(a² + b²) / varSrc.
   const p = a / varSrc; // s·cosθ
   const q = b / varSrc; // s·sinθ
@@ -65,7 +60,7 @@ export function similarityTransform(
 export function invertAffine(m: Affine): Affine {
   const [a, b, tx, c, d, ty] = m;
   const det = a * d - b * c;
-  if (det === 0) throw new Error("invertAffine: singular matrix");
+  if (det === 0) throw new Error('invertAffine: singular matrix');
   const ia = d / det;
   const ib = -b / det;
   const ic = -c / det;
@@ -82,12 +77,7 @@ export function applyAffine(m: Affine, p: Point): Point {
  * are black. When the destination is smaller than the source region (downscale factor k > 1), each output pixel
  * averages ⌈k⌉² bilinear samples so large faces in big photos are not aliased.
  */
-export function warpAffine(
-  img: RgbImage,
-  m: Affine,
-  outWidth: number,
-  outHeight: number,
-): RgbImage {
+export function warpAffine(img: RgbImage, m: Affine, outWidth: number, outHeight: number): RgbImage {
   const inv = invertAffine(m);
   const scale = Math.sqrt(Math.abs(inv[0] * inv[4] - inv[1] * inv[3])); // source pixels per destination pixel
   const k = Math.max(1, Math.min(8, Math.ceil(scale - 0.25)));
@@ -116,14 +106,7 @@ export function warpAffine(
   return { data: out, width: outWidth, height: outHeight };
 }
 
-function sampleBilinear(
-  data: Uint8Array,
-  width: number,
-  height: number,
-  u: number,
-  v: number,
-  acc: number[],
-): void {
+function sampleBilinear(data: Uint8Array, width: number, height: number, u: number, v: number, acc: number[]): void {
   if (u <= -1 || v <= -1 || u >= width || v >= height) return;
   const x0 = Math.floor(u);
   const y0 = Math.floor(v);
@@ -147,12 +130,7 @@ function sampleBilinear(
 }
 
 /** Aligns a face to a template of size `size` (square) using its five landmarks. */
-export function alignFace(
-  img: RgbImage,
-  landmarks: Landmarks5,
-  template: Landmarks5,
-  size: number,
-): RgbImage {
+export function alignFace(img: RgbImage, landmarks: Landmarks5, template: Landmarks5, size: number): RgbImage {
   return warpAffine(img, similarityTransform(landmarks, template), size, size);
 }
 

@@ -5,16 +5,10 @@
  * crop). Pre/post-processing follows the input specs documented by the package's lib/fr_detect.js and
  * lib/fr_landmark.js.
  */
-import sharp from "sharp";
-import { warpAffine, type Affine } from "./align.js";
-import { runSession, type OrtSession } from "./models.js";
-import type {
-  DetectedFace,
-  FaceBox,
-  Landmarks5,
-  Point,
-  RgbImage,
-} from "./types.js";
+import sharp from 'sharp';
+import { warpAffine, type Affine } from './align.js';
+import { runSession, type OrtSession } from './models.js';
+import type { DetectedFace, FaceBox, Landmarks5, Point, RgbImage } from './types.js';
 
 export interface DetectorOptions {
   /** Detector input size (the model has fixed priors for 320×240). */
@@ -60,7 +54,7 @@ export function createFaceDetector(
     const resized = await sharp(img.data, {
       raw: { width: img.width, height: img.height, channels: 3 },
     })
-      .resize(inW, inH, { fit: "fill", kernel: "linear" })
+      .resize(inW, inH, { fit: 'fill', kernel: 'linear' })
       .raw()
       .toBuffer();
     const plane = inW * inH;
@@ -70,13 +64,7 @@ export function createFaceDetector(
       input[plane + i] = (resized[i * 3 + 1]! - 127) / 128;
       input[2 * plane + i] = (resized[i * 3 + 2]! - 127) / 128;
     }
-    const [scores, boxes] = await runSession(
-      deps.detectSession,
-      "input",
-      input,
-      [1, 3, inH, inW],
-      ["scores", "boxes"],
-    );
+    const [scores, boxes] = await runSession(deps.detectSession, 'input', input, [1, 3, inH, inW], ['scores', 'boxes']);
     const candidates: RawBox[] = [];
     const n = scores!.length / 2;
     for (let i = 0; i < n; i++) {
@@ -92,10 +80,7 @@ export function createFaceDetector(
     return nms(candidates, nmsIou);
   }
 
-  async function landmarksFor(
-    img: RgbImage,
-    square: FaceBox,
-  ): Promise<Point[]> {
+  async function landmarksFor(img: RgbImage, square: FaceBox): Promise<Point[]> {
     // Crop + resize as one affine warp (anti-aliased), then grey (ITU-R BT.601) scaled to [0, 1).
     const s = LANDMARK_SIZE / square.width;
     const m: Affine = [s, 0, -square.x * s, 0, s, -square.y * s];
@@ -109,17 +94,14 @@ export function createFaceDetector(
     }
     const [out] = await runSession(
       deps.landmarkSession,
-      "input",
+      'input',
       input,
       [1, 1, LANDMARK_SIZE, LANDMARK_SIZE],
-      ["output"],
+      ['output'],
     );
     const points: Point[] = [];
     for (let i = 0; i < 68; i++) {
-      points.push([
-        square.x + out![i * 2]! * square.width,
-        square.y + out![i * 2 + 1]! * square.height,
-      ]);
+      points.push([square.x + out![i * 2]! * square.width, square.y + out![i * 2 + 1]! * square.height]);
     }
     return points;
   }
@@ -143,18 +125,13 @@ export function createFaceDetector(
           points = await landmarksFor(img, square);
         }
         faces.push({
-          box: clampBox(
-            { x: b.x1, y: b.y1, width: b.x2 - b.x1, height: b.y2 - b.y1 },
-            img,
-          ),
+          box: clampBox({ x: b.x1, y: b.y1, width: b.x2 - b.x1, height: b.y2 - b.y1 }, img),
           score: b.score,
           landmarks5: fivePoints(points),
           landmarks68: points,
         });
       }
-      faces.sort(
-        (a, b) => b.box.width * b.box.height - a.box.width * a.box.height,
-      );
+      faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
       return faces;
     },
   };
@@ -192,13 +169,7 @@ function mean(points: Point[], idx: number[]): Point {
 
 /** 68-point iBUG → 5 points in ArcFace order (eye centres from the eyelid points, nose tip, mouth corners). */
 export function fivePoints(p: Point[]): Landmarks5 {
-  return [
-    mean(p, [37, 38, 40, 41]),
-    mean(p, [43, 44, 46, 47]),
-    mean(p, [30]),
-    mean(p, [48, 60]),
-    mean(p, [54, 64]),
-  ];
+  return [mean(p, [37, 38, 40, 41]), mean(p, [43, 44, 46, 47]), mean(p, [30]), mean(p, [48, 60]), mean(p, [54, 64])];
 }
 
 function clampBox(b: FaceBox, img: RgbImage): FaceBox {
@@ -219,10 +190,7 @@ function iou(a: RawBox, b: RawBox): number {
   const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
   if (w <= 0 || h <= 0) return 0;
   const inter = w * h;
-  return (
-    inter /
-    ((a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter)
-  );
+  return inter / ((a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter);
 }
 
 /** Greedy non-maximum suppression by score. */

@@ -8,38 +8,37 @@
  * The full benchmark (ROC, FAR thresholds, East-Asian sets) is E3's `shiren bench`; this script only compares
  * engine variants.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { createFacePipeline } from "./pipeline.js";
-import { cosineSimilarity, defaultRecogniserSpec } from "./recogniser.js";
-import { isShirenError } from "../errors.js";
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createFacePipeline } from './pipeline.js';
+import { cosineSimilarity, defaultRecogniserSpec } from './recogniser.js';
+import { isShirenError } from '../errors.js';
 
 const { values } = parseArgs({
   options: {
-    folds: { type: "string", default: "1" },
-    "no-flip": { type: "boolean", default: false },
-    passes: { type: "string", default: "1" },
-    threshold: { type: "string", default: "0.6" },
+    folds: { type: 'string', default: '1' },
+    'no-flip': { type: 'boolean', default: false },
+    passes: { type: 'string', default: '1' },
+    threshold: { type: 'string', default: '0.6' },
     root: {
-      type: "string",
-      default: join(import.meta.dirname, "../../../shared/datasets/lfw"),
+      type: 'string',
+      default: join(import.meta.dirname, '../../../shared/datasets/lfw'),
     },
   },
 });
 
 const root = values.root!;
-if (!existsSync(join(root, "protocol/pairs.txt"))) {
+if (!existsSync(join(root, 'protocol/pairs.txt'))) {
   console.log(`LFW not found under ${root}; skipping.`);
   process.exit(0);
 }
 const folds = Number(values.folds);
-const lines = readFileSync(join(root, "protocol/pairs.txt"), "utf8")
+const lines = readFileSync(join(root, 'protocol/pairs.txt'), 'utf8')
   .trim()
-  .split("\n")
+  .split('\n')
   .slice(1, 1 + 600 * folds);
-const file = (name: string, n: string) =>
-  join(root, "lfw-deepfunneled", name, `${name}_${n.padStart(4, "0")}.jpg`);
+const file = (name: string, n: string) => join(root, 'lfw-deepfunneled', name, `${name}_${n.padStart(4, '0')}.jpg`);
 const pairs = lines.map((l) => {
   const p = l.trim().split(/\s+/);
   return p.length === 3
@@ -49,7 +48,7 @@ const pairs = lines.map((l) => {
 
 const pipeline = await createFacePipeline({
   minFaceSize: 0,
-  recogniser: { ...defaultRecogniserSpec(), flipAugment: !values["no-flip"] },
+  recogniser: { ...defaultRecogniserSpec(), flipAugment: !values['no-flip'] },
   detector: {
     landmarkPasses: Number(values.passes),
     scoreThreshold: Number(values.threshold),
@@ -65,7 +64,7 @@ async function embed(path: string): Promise<Float32Array | null> {
   try {
     e = (await pipeline.analyse(readFileSync(path))).embedding;
   } catch (err) {
-    if (!isShirenError(err) || err.reason !== "face_not_found") throw err;
+    if (!isShirenError(err) || err.reason !== 'face_not_found') throw err;
     noFace++;
   }
   ms += performance.now() - t0;
@@ -80,8 +79,7 @@ for (const p of pairs) {
 let best = { acc: 0, t: 0 };
 for (const { s: t } of sims) {
   const correct = sims.filter((x) => x.s >= t === x.same).length;
-  if (correct / sims.length > best.acc)
-    best = { acc: correct / sims.length, t };
+  if (correct / sims.length > best.acc) best = { acc: correct / sims.length, t };
 }
 console.log(
   JSON.stringify({
@@ -91,7 +89,7 @@ console.log(
     bestAccuracy: +(best.acc * 100).toFixed(2),
     threshold: +best.t.toFixed(4),
     msPerImage: +(ms / cache.size).toFixed(1),
-    flip: !values["no-flip"],
+    flip: !values['no-flip'],
     passes: Number(values.passes),
   }),
 );

@@ -1,29 +1,22 @@
 /**
  * Model files and ONNX Runtime sessions. Models come only from installed npm packages; nothing is downloaded.
  */
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { existsSync } from "node:fs";
-import ort from "onnxruntime-node";
-import { ShirenError } from "../errors.js";
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import ort from 'onnxruntime-node';
+import { ShirenError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
 /** Directory of the ONNX models shipped in the `faceplugin-face-recognition-js` npm package. */
 export function faceModelDir(): string {
   try {
-    return join(
-      dirname(require.resolve("faceplugin-face-recognition-js/package.json")),
-      "model",
-    );
+    return join(dirname(require.resolve('faceplugin-face-recognition-js/package.json')), 'model');
   } catch (cause) {
-    throw new ShirenError(
-      "engine_unavailable",
-      "The package faceplugin-face-recognition-js is not installed.",
-      {
-        cause,
-      },
-    );
+    throw new ShirenError('engine_unavailable', 'The package faceplugin-face-recognition-js is not installed.', {
+      cause,
+    });
   }
 }
 
@@ -38,29 +31,18 @@ export interface SessionOptions {
 }
 
 /** Opens an ONNX Runtime session on the CPU, quietly (warnings about initializers are suppressed). */
-export async function openSession(
-  path: string,
-  options: SessionOptions = {},
-): Promise<ort.InferenceSession> {
-  if (!existsSync(path))
-    throw new ShirenError(
-      "engine_unavailable",
-      `Model file not found: ${path}`,
-    );
+export async function openSession(path: string, options: SessionOptions = {}): Promise<ort.InferenceSession> {
+  if (!existsSync(path)) throw new ShirenError('engine_unavailable', `Model file not found: ${path}`);
   try {
     return await ort.InferenceSession.create(path, {
-      executionProviders: ["cpu"],
+      executionProviders: ['cpu'],
       intraOpNumThreads: options.threads ?? 1,
       interOpNumThreads: 1,
-      graphOptimizationLevel: "all",
+      graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
     });
   } catch (cause) {
-    throw new ShirenError(
-      "engine_unavailable",
-      `Model cannot be loaded: ${path}`,
-      { cause },
-    );
+    throw new ShirenError('engine_unavailable', `Model cannot be loaded: ${path}`, { cause });
   }
 }
 
@@ -75,7 +57,7 @@ export async function runSession(
   dims: readonly number[],
   outputNames: readonly string[],
 ): Promise<Float32Array[]> {
-  const input = new ort.Tensor("float32", data, dims);
+  const input = new ort.Tensor('float32', data, dims);
   let results: ort.InferenceSession.ReturnType | undefined;
   try {
     results = await session.run({ [inputName]: input });

@@ -4,8 +4,8 @@
  *
  * This is what each pool worker runs; tools (benchmarks, calibration) may also use it directly.
  */
-import { ShirenError } from "../errors.js";
-import { createFaceDetector, type DetectorOptions } from "./detector.js";
+import { ShirenError } from '../errors.js';
+import { createFaceDetector, type DetectorOptions } from './detector.js';
 import {
   DEFAULT_IMAGE_LIMITS,
   loadImage,
@@ -13,14 +13,10 @@ import {
   type ImageFormat,
   type ImageInput,
   type ImageLimits,
-} from "./image.js";
-import { faceModelPath, openSession } from "./models.js";
-import {
-  createRecogniser,
-  defaultRecogniserSpec,
-  type RecogniserSpec,
-} from "./recogniser.js";
-import type { DetectedFace, FaceBox, RgbImage } from "./types.js";
+} from './image.js';
+import { faceModelPath, openSession } from './models.js';
+import { createRecogniser, defaultRecogniserSpec, type RecogniserSpec } from './recogniser.js';
+import type { DetectedFace, FaceBox, RgbImage } from './types.js';
 
 export type Rotation = 0 | 90 | 180 | 270;
 
@@ -89,9 +85,7 @@ const ROTATIONS: Rotation[] = [90, 180, 270];
 /** Below this detector score an upright detection is not trusted enough to skip trying rotations. */
 const CONFIDENT_SCORE = 0.9;
 
-export async function createFacePipeline(
-  options: FacePipelineOptions = {},
-): Promise<FacePipeline> {
+export async function createFacePipeline(options: FacePipelineOptions = {}): Promise<FacePipeline> {
   const limits: ImageLimits = { ...DEFAULT_IMAGE_LIMITS, ...options.limits };
   const minFaceSize = options.minFaceSize ?? 40;
   const tryRotations = options.tryRotations ?? true;
@@ -99,27 +93,20 @@ export async function createFacePipeline(
   const spec = options.recogniser ?? defaultRecogniserSpec();
 
   const [detectSession, landmarkSession, recogniser] = await Promise.all([
-    openSession(faceModelPath("fr_detect"), sessionOptions),
-    openSession(faceModelPath("fr_landmark"), sessionOptions),
+    openSession(faceModelPath('fr_detect'), sessionOptions),
+    openSession(faceModelPath('fr_landmark'), sessionOptions),
     createRecogniser(spec, sessionOptions),
   ]);
-  const detector = createFaceDetector(
-    { detectSession, landmarkSession },
-    options.detector,
-  );
+  const detector = createFaceDetector({ detectSession, landmarkSession }, options.detector);
 
   const faceSize = (f: DetectedFace) => Math.min(f.box.width, f.box.height);
 
-  async function locate(
-    input: ImageInput,
-    opts: AnalyseOptions = {},
-  ): Promise<LocateResult> {
+  async function locate(input: ImageInput, opts: AnalyseOptions = {}): Promise<LocateResult> {
     const loaded = await loadImage(input, limits, opts.crop);
     let rgb = loaded.rgb;
     let rotation: Rotation = 0;
     let faces = await detector.detect(rgb);
-    const best = (list: DetectedFace[]) =>
-      Math.max(0, ...list.map((f) => f.score));
+    const best = (list: DetectedFace[]) => Math.max(0, ...list.map((f) => f.score));
     if (tryRotations && best(faces) < CONFIDENT_SCORE) {
       for (const r of ROTATIONS) {
         const rotated = rotateRgb(loaded.rgb, r);
@@ -139,13 +126,13 @@ export async function createFacePipeline(
       format: loaded.format,
     };
     if (faces.length === 0)
-      throw new ShirenError("face_not_found", undefined, {
+      throw new ShirenError('face_not_found', undefined, {
         details: { image },
       });
     const largest = faces[0]!;
     if (faceSize(largest) < minFaceSize) {
       throw new ShirenError(
-        "face_too_small",
+        'face_too_small',
         `The largest face is ${Math.round(faceSize(largest))} px; at least ${minFaceSize} px is required.`,
         {
           details: { faceSize: Math.round(faceSize(largest)), minFaceSize },
@@ -155,13 +142,9 @@ export async function createFacePipeline(
     if (opts.requireSingleFace) {
       const counted = faces.filter((f) => faceSize(f) >= minFaceSize).length;
       if (counted > 1) {
-        throw new ShirenError(
-          "multiple_faces",
-          `${counted} faces were found; exactly one is required.`,
-          {
-            details: { faceCount: counted },
-          },
-        );
+        throw new ShirenError('multiple_faces', `${counted} faces were found; exactly one is required.`, {
+          details: { faceCount: counted },
+        });
       }
     }
     return { rgb, faces, image };
@@ -176,15 +159,12 @@ export async function createFacePipeline(
     embedFace,
     async analyse(input, opts = {}) {
       const { rgb, faces, image } = await locate(input, opts);
-      const embedding =
-        opts.embed === false
-          ? new Float32Array(0)
-          : await embedFace(rgb, faces[0]!);
+      const embedding = opts.embed === false ? new Float32Array(0) : await embedFace(rgb, faces[0]!);
       return { faces, faceCount: faces.length, image, embedding };
     },
     info: {
-      detector: "faceplugin-fr_detect",
-      landmarks: "faceplugin-fr_landmark",
+      detector: 'faceplugin-fr_detect',
+      landmarks: 'faceplugin-fr_landmark',
       recogniser: spec.id,
       calibrationId: spec.calibrationId,
       dimensions: 512,
@@ -192,11 +172,7 @@ export async function createFacePipeline(
     limits,
     minFaceSize,
     async close() {
-      await Promise.all([
-        detectSession.release(),
-        landmarkSession.release(),
-        recogniser.close(),
-      ]);
+      await Promise.all([detectSession.release(), landmarkSession.release(), recogniser.close()]);
     },
   };
 }

@@ -2,14 +2,9 @@
  * Face recogniser: aligned face crop → L2-normalised embedding. A recogniser is described by data (ONNX file + input
  * spec + alignment template + calibration id) so an operator can plug in another ONNX model without code changes.
  */
-import { alignFace, flipHorizontal, ARCFACE_TEMPLATE_112 } from "./align.js";
-import {
-  faceModelPath,
-  openSession,
-  runSession,
-  type SessionOptions,
-} from "./models.js";
-import type { Landmarks5, RgbImage } from "./types.js";
+import { alignFace, flipHorizontal, ARCFACE_TEMPLATE_112 } from './align.js';
+import { faceModelPath, openSession, runSession, type SessionOptions } from './models.js';
+import type { Landmarks5, RgbImage } from './types.js';
 
 export interface RecogniserSpec {
   /** Stable id reported in engine info, e.g. `faceplugin-fr_feature`. */
@@ -23,8 +18,8 @@ export interface RecogniserSpec {
   /** value = (pixel − mean) / std, per channel in the model's colour order. */
   mean: [number, number, number];
   std: [number, number, number];
-  layout: "nchw" | "nhwc";
-  colour: "rgb" | "bgr";
+  layout: 'nchw' | 'nhwc';
+  colour: 'rgb' | 'bgr';
   /** Five-point alignment template in pixels of the `size × size` input. */
   template: Landmarks5;
   /** Id of the calibration table (see src/engine/calibration.ts) matching this model + pipeline. */
@@ -36,17 +31,17 @@ export interface RecogniserSpec {
 /** Default recogniser: `fr_feature.onnx` from faceplugin-face-recognition-js, 512-d, ArcFace template. */
 export function defaultRecogniserSpec(): RecogniserSpec {
   return {
-    id: "faceplugin-fr_feature",
-    modelPath: faceModelPath("fr_feature"),
-    inputName: "input",
-    outputName: "output",
+    id: 'faceplugin-fr_feature',
+    modelPath: faceModelPath('fr_feature'),
+    inputName: 'input',
+    outputName: 'output',
     size: 112,
     mean: [127.5, 127.5, 127.5],
     std: [128, 128, 128],
-    layout: "nchw",
-    colour: "rgb",
+    layout: 'nchw',
+    colour: 'rgb',
     template: ARCFACE_TEMPLATE_112,
-    calibrationId: "faceplugin-fr_feature",
+    calibrationId: 'faceplugin-fr_feature',
     flipAugment: true,
   };
 }
@@ -60,10 +55,7 @@ export interface Recogniser {
   close(): Promise<void>;
 }
 
-export async function createRecogniser(
-  spec: RecogniserSpec,
-  sessionOptions?: SessionOptions,
-): Promise<Recogniser> {
+export async function createRecogniser(spec: RecogniserSpec, sessionOptions?: SessionOptions): Promise<Recogniser> {
   const session = await openSession(spec.modelPath, sessionOptions);
 
   function toTensor(img: RgbImage): Float32Array {
@@ -71,26 +63,17 @@ export async function createRecogniser(
     const out = new Float32Array(n * 3);
     for (let i = 0; i < n; i++) {
       for (let c = 0; c < 3; c++) {
-        const src = spec.colour === "rgb" ? c : 2 - c;
+        const src = spec.colour === 'rgb' ? c : 2 - c;
         const v = (img.data[i * 3 + src]! - spec.mean[c]!) / spec.std[c]!;
-        out[spec.layout === "nchw" ? c * n + i : i * 3 + c] = v;
+        out[spec.layout === 'nchw' ? c * n + i : i * 3 + c] = v;
       }
     }
     return out;
   }
 
   async function raw(img: RgbImage): Promise<Float32Array> {
-    const dims =
-      spec.layout === "nchw"
-        ? [1, 3, spec.size, spec.size]
-        : [1, spec.size, spec.size, 3];
-    const [out] = await runSession(
-      session,
-      spec.inputName,
-      toTensor(img),
-      dims,
-      [spec.outputName],
-    );
+    const dims = spec.layout === 'nchw' ? [1, 3, spec.size, spec.size] : [1, spec.size, spec.size, 3];
+    const [out] = await runSession(session, spec.inputName, toTensor(img), dims, [spec.outputName]);
     return out!;
   }
 
@@ -125,7 +108,7 @@ export function l2normalise(v: Float32Array): Float32Array {
 
 /** Cosine similarity of two L2-normalised embeddings (their dot product), in [−1, 1]. */
 export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error("embedding lengths differ");
+  if (a.length !== b.length) throw new Error('embedding lengths differ');
   let dot = 0;
   for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
   return dot;
