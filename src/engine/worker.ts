@@ -32,8 +32,9 @@ async function optionalModule<T>(file: string, factory: string): Promise<{ value
     const create = mod[factory];
     if (typeof create !== 'function') return null;
     const value = (await (create as () => unknown)()) as T;
-    const info = (value as { info?: { id?: string; model?: string } }).info;
-    return { value, id: info?.id ?? info?.model ?? factory };
+    const info = (value as { info?: { id?: string; models?: string[]; version?: string } }).info;
+    const id = info?.id ?? (info?.models ? `${info.models.join('+')}${info.version ? `@${info.version}` : ''}` : file);
+    return { value, id };
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (
