@@ -114,7 +114,12 @@ describe('HTTP app', () => {
     const sign = (o: Partial<Parameters<typeof signNativeRequest>[0]> = {}) =>
       signNativeRequest({ ...key, method: 'POST', url: '/v1/echo?b=2&a=1', body, ...o });
     const send = (authorization: string, payload = body) =>
-      app.inject({ method: 'POST', url: '/v1/echo?b=2&a=1', headers: { authorization, 'content-type': 'application/json' }, payload });
+      app.inject({
+        method: 'POST',
+        url: '/v1/echo?b=2&a=1',
+        headers: { authorization, 'content-type': 'application/json' },
+        payload,
+      });
 
     const auth = sign();
     const ok = await send(auth);
@@ -122,7 +127,10 @@ describe('HTTP app', () => {
     assert.deepEqual(ok.json(), { body: { hello: '世界' } });
     assert.equal((await send(auth)).json().error.code, 'nonce_reused');
     assert.equal((await send(sign(), JSON.stringify({ hello: 'x' }))).json().error.code, 'signature_invalid');
-    assert.equal((await send(sign({ timestamp: Math.floor(Date.now() / 1000) - 3600 }))).json().error.code, 'timestamp_invalid');
+    assert.equal(
+      (await send(sign({ timestamp: Math.floor(Date.now() / 1000) - 3600 }))).json().error.code,
+      'timestamp_invalid',
+    );
     assert.equal((await send(sign({ accessKeySecret: 'y'.repeat(40) }))).json().error.code, 'signature_invalid');
     assert.equal((await send(sign({ url: '/v1/echo?a=1&b=3' }))).json().error.code, 'signature_invalid');
     // the canonical query is order-independent

@@ -57,7 +57,11 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   });
   app.setErrorHandler((err, request, reply) => sendNativeError(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
-    sendNativeError(new ShirenError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+    sendNativeError(
+      new ShirenError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
   );
   app.addSchema(errorEnvelopeSchema);
 

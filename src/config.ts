@@ -57,7 +57,8 @@ export const SETTINGS = {
   SHIREN_PUBLIC_URL: 'public base URL for printed links and H5 URLs, default http://localhost:PORT',
   DATA_DIR: 'data directory (embedded database, blobs, master key), default ./data',
   DATABASE_URL: 'postgres://… connection string; unset = embedded PGlite under DATA_DIR',
-  SHIREN_MASTER_KEY: '32-byte key as 64 hex chars or base64; unset = generated once into DATA_DIR/master.key (mode 0600)',
+  SHIREN_MASTER_KEY:
+    '32-byte key as 64 hex chars or base64; unset = generated once into DATA_DIR/master.key (mode 0600)',
   LOG_LEVEL: 'fatal|error|warn|info|debug|trace|silent, default info',
   SHIREN_BODY_LIMIT: 'largest request body in bytes, default 8388608 (8 MiB)',
   SHIREN_TRUST_PROXY: 'false (default), true, or a comma-separated list of proxy addresses/CIDRs',

@@ -42,9 +42,15 @@ export async function openCore(config: Readonly<Config>, opts: { holder?: string
     await store.migrate();
     const repos = createRepos(store.db);
     const check = await repos.settings.setIfAbsent('master_key_check', keyring.checkValue());
-    if (check !== keyring.checkValue()) throw new MasterKeyMismatchError(master.origin === 'env' ? 'SHIREN_MASTER_KEY' : String(master.file));
+    if (check !== keyring.checkValue())
+      throw new MasterKeyMismatchError(master.origin === 'env' ? 'SHIREN_MASTER_KEY' : String(master.file));
     const blobs = await createFsBlobStore(path.join(config.dataDir, 'blobs'));
-    const accessKeys = createAccessKeyService({ apps: repos.apps, accessKeys: repos.accessKeys, audit: repos.audit, keyring });
+    const accessKeys = createAccessKeyService({
+      apps: repos.apps,
+      accessKeys: repos.accessKeys,
+      audit: repos.audit,
+      keyring,
+    });
     const authenticate = createNativeAuthenticator({
       keys: accessKeys,
       nonces: repos.nonces,

@@ -38,12 +38,18 @@ function banner(config: Readonly<Config>, core: Core, creds: FirstRunCredentials
     );
   }
   if (core.masterKey.origin === 'generated') {
-    lines.push('', `A new master key was written to ${core.masterKey.file}: back it up; without it the stored secrets are lost.`);
+    lines.push(
+      '',
+      `A new master key was written to ${core.masterKey.file}: back it up; without it the stored secrets are lost.`,
+    );
   }
   return lines.join('\n') + '\n\n';
 }
 
-export async function startServer(config: Readonly<Config>, opts: { print?: (text: string) => void } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Readonly<Config>,
+  opts: { print?: (text: string) => void } = {},
+): Promise<RunningServer> {
   const print = opts.print ?? ((t: string) => process.stdout.write(t));
   const core = await openCore(config, { holder: 'shiren serve' });
   let app: FastifyInstance | undefined;

@@ -63,7 +63,10 @@ export function createAccessKeyService(deps: {
   return {
     ensureApp,
 
-    async create(opts: { app?: string; actor: string }): Promise<{ accessKeyId: string; accessKeySecret: string; appId: string; appName: string }> {
+    async create(opts: {
+      app?: string;
+      actor: string;
+    }): Promise<{ accessKeyId: string; accessKeySecret: string; appId: string; appName: string }> {
       const app = await ensureApp(opts.app ?? 'default');
       if (app.disabled_at) throw new ShirenError('conflict', `app ${app.name} is disabled`);
       const accessKeyId = newAccessKeyId();
@@ -76,7 +79,12 @@ export function createAccessKeyService(deps: {
         disabled_at: null,
         last_used_at: null,
       });
-      await deps.audit.record({ actor: opts.actor, action: 'access_key.create', target: accessKeyId, details: { app: app.name } });
+      await deps.audit.record({
+        actor: opts.actor,
+        action: 'access_key.create',
+        target: accessKeyId,
+        details: { app: app.name },
+      });
       return { accessKeyId, accessKeySecret, appId: app.id, appName: app.name };
     },
 
@@ -114,7 +122,12 @@ export function createAccessKeyService(deps: {
         lastTouched.set(row.id, t);
         await deps.accessKeys.touch(row.id, new Date(t));
       }
-      return { appId: row.app_id, appName: row.app_name, accessKeyId: row.id, secret: box.decryptString(row.secret_enc) };
+      return {
+        appId: row.app_id,
+        appName: row.app_name,
+        accessKeyId: row.id,
+        secret: box.decryptString(row.secret_enc),
+      };
     },
 
     /** API-key style check: the presented secret must equal the stored one. */

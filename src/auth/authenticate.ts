@@ -42,7 +42,13 @@ export function createNativeAuthenticator(deps: {
       const key = await deps.keys.resolve(parsed.accessKeyId);
       const expected = computeSignature(
         key.secret,
-        stringToSign({ timestamp: parsed.timestamp, nonce: parsed.nonce, method: req.method, url: req.url, body: req.rawBody }),
+        stringToSign({
+          timestamp: parsed.timestamp,
+          nonce: parsed.nonce,
+          method: req.method,
+          url: req.url,
+          body: req.rawBody,
+        }),
       );
       if (!constantTimeEqual(expected, parsed.signature)) throw new ShirenError('signature_invalid');
       // Checked after the signature, so an attacker cannot burn a victim's nonces with unsigned requests.

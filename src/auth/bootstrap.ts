@@ -12,18 +12,31 @@ export interface FirstRunCredentials {
   accessKey: { accessKeyId: string; accessKeySecret: string; appName: string };
 }
 
-export async function bootstrapFirstRun(deps: { repos: Repos; accessKeys: AccessKeyService }): Promise<FirstRunCredentials | undefined> {
+export async function bootstrapFirstRun(deps: {
+  repos: Repos;
+  accessKeys: AccessKeyService;
+}): Promise<FirstRunCredentials | undefined> {
   if ((await deps.repos.adminUsers.count()) > 0) return undefined;
   const password = randomString(20);
   const username = 'admin';
   try {
-    await deps.repos.adminUsers.insert({ id: newId('usr'), username, password_hash: await hashPassword(password), role: 'admin' });
+    await deps.repos.adminUsers.insert({
+      id: newId('usr'),
+      username,
+      password_hash: await hashPassword(password),
+      role: 'admin',
+    });
   } catch (err) {
     // Another process (PostgreSQL deployments run several) created it first.
     if ((await deps.repos.adminUsers.count()) > 0) return undefined;
     throw err;
   }
-  await deps.repos.audit.record({ actor: 'system', action: 'admin_user.create', target: username, details: { firstRun: true } });
+  await deps.repos.audit.record({
+    actor: 'system',
+    action: 'admin_user.create',
+    target: username,
+    details: { firstRun: true },
+  });
   const key = await deps.accessKeys.create({ app: 'default', actor: 'system' });
   return {
     admin: { username, password },

@@ -28,14 +28,22 @@ export function canonicalQuery(search: string): string {
   return pairs.map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).join('&');
 }
 
-export function stringToSign(p: { timestamp: string; nonce: string; method: string; url: string; body?: Uint8Array | string }) {
+export function stringToSign(p: {
+  timestamp: string;
+  nonce: string;
+  method: string;
+  url: string;
+  body?: Uint8Array | string;
+}) {
   const q = p.url.indexOf('?');
   const path = q < 0 ? p.url : p.url.slice(0, q);
   const search = q < 0 ? '' : p.url.slice(q + 1);
   const bodyHash = createHash('sha256')
     .update(p.body ?? '')
     .digest('hex');
-  return [NATIVE_SCHEME, p.timestamp, p.nonce, p.method.toUpperCase(), path, canonicalQuery(search), bodyHash].join('\n');
+  return [NATIVE_SCHEME, p.timestamp, p.nonce, p.method.toUpperCase(), path, canonicalQuery(search), bodyHash].join(
+    '\n',
+  );
 }
 
 export function computeSignature(secret: string, sts: string): string {
@@ -53,8 +61,16 @@ export function signNativeRequest(p: {
   nonce?: string;
 }): string {
   const timestamp = String(p.timestamp ?? Math.floor(Date.now() / 1000));
-  const nonce = p.nonce ?? createHash('sha256').update(String(Math.random()) + process.hrtime.bigint()).digest('hex').slice(0, 32);
-  const signature = computeSignature(p.accessKeySecret, stringToSign({ timestamp, nonce, method: p.method, url: p.url, body: p.body }));
+  const nonce =
+    p.nonce ??
+    createHash('sha256')
+      .update(String(Math.random()) + process.hrtime.bigint())
+      .digest('hex')
+      .slice(0, 32);
+  const signature = computeSignature(
+    p.accessKeySecret,
+    stringToSign({ timestamp, nonce, method: p.method, url: p.url, body: p.body }),
+  );
   return `${NATIVE_SCHEME} Credential=${p.accessKeyId}, Timestamp=${timestamp}, Nonce=${nonce}, Signature=${signature}`;
 }
 

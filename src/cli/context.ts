@@ -33,7 +33,8 @@ export function describeFatal(err: unknown): { message: string; code: number } {
   if (err instanceof CliExit) return { message: err.message, code: err.code };
   if (err instanceof ConfigError) return { message: err.message, code: 78 };
   if (err instanceof DataDirBusyError) return { message: err.message, code: 75 };
-  if (err instanceof DatabaseUnavailableError || err instanceof MasterKeyMismatchError) return { message: err.message, code: 69 };
+  if (err instanceof DatabaseUnavailableError || err instanceof MasterKeyMismatchError)
+    return { message: err.message, code: 69 };
   if (isShirenError(err)) return { message: `${err.reason}: ${err.message}`, code: 1 };
   const e = err as NodeJS.ErrnoException & { port?: number };
   if (e?.code === 'EADDRINUSE') return { message: `cannot listen: address in use (${e.message})`, code: 69 };

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { withCore } from './context.js';
 
 export function registerKeysCommands(program: Command) {
-  const keys = program.command('keys').description('manage access keys (AccessKeyId / AccessKeySecret pairs of an app)');
+  const keys = program
+    .command('keys')
+    .description('manage access keys (AccessKeyId / AccessKeySecret pairs of an app)');
 
   keys
     .command('create')
@@ -10,9 +12,13 @@ export function registerKeysCommands(program: Command) {
     .option('--app <name>', 'app (tenant) the key belongs to; created if new', 'default')
     .option('--json', 'print {"accessKeyId","accessKeySecret"} as JSON')
     .action(async (opts: { app: string; json?: boolean }) => {
-      const key = await withCore('shiren keys create', (core) => core.accessKeys.create({ app: opts.app, actor: 'cli' }));
+      const key = await withCore('shiren keys create', (core) =>
+        core.accessKeys.create({ app: opts.app, actor: 'cli' }),
+      );
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ accessKeyId: key.accessKeyId, accessKeySecret: key.accessKeySecret }) + '\n');
+        process.stdout.write(
+          JSON.stringify({ accessKeyId: key.accessKeyId, accessKeySecret: key.accessKeySecret }) + '\n',
+        );
       } else {
         process.stdout.write(
           `app              ${key.appName}\nAccessKeyId      ${key.accessKeyId}\nAccessKeySecret  ${key.accessKeySecret}\n` +
@@ -32,9 +38,16 @@ export function registerKeysCommands(program: Command) {
         return;
       }
       const rows = [['AccessKeyId', 'app', 'status', 'created', 'last used']];
-      for (const k of list) rows.push([k.accessKeyId, k.appName, k.status, k.createdAt.slice(0, 19), k.lastUsedAt?.slice(0, 19) ?? '-']);
+      for (const k of list)
+        rows.push([k.accessKeyId, k.appName, k.status, k.createdAt.slice(0, 19), k.lastUsedAt?.slice(0, 19) ?? '-']);
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+      for (const r of rows)
+        process.stdout.write(
+          r
+            .map((c, i) => c.padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd() + '\n',
+        );
     });
 
   keys

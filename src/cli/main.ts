@@ -26,10 +26,15 @@ export function buildProgram(): Command {
     .action(async () => {
       const applied = await withCore('shiren migrate', async (core) => {
         // openCore already migrated; report the state.
-        const rows = await core.store.db.selectFrom('kysely_migration' as never).select('name' as never).execute();
+        const rows = await core.store.db
+          .selectFrom('kysely_migration' as never)
+          .select('name' as never)
+          .execute();
         return { kind: core.store.kind, location: core.store.location, count: rows.length };
       });
-      process.stdout.write(`database ${applied.kind} ${applied.location}: ${applied.count} migrations applied, schema up to date\n`);
+      process.stdout.write(
+        `database ${applied.kind} ${applied.location}: ${applied.count} migrations applied, schema up to date\n`,
+      );
     });
 
   registerKeysCommands(program);

@@ -64,7 +64,10 @@ test('a writer killed mid-write leaves no partial blob, and leftovers are cleane
        await s.put('big/blob.bin', big);
        process.stdout.write('done\\n');`,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     await new Promise<void>((resolve) => {
       child.on('exit', () => resolve());

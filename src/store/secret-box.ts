@@ -67,7 +67,9 @@ export function createKeyring(masterKey: Buffer): Keyring {
       return box;
     },
     digest(purpose, value) {
-      return createHmac('sha256', derive(`shiren:hmac:${purpose}`)).update(value).digest('base64url');
+      return createHmac('sha256', derive(`shiren:hmac:${purpose}`))
+        .update(value)
+        .digest('base64url');
     },
     checkValue() {
       return createHmac('sha256', derive('shiren:check')).update('master-key-check').digest('base64url').slice(0, 22);

@@ -20,7 +20,11 @@ for (const backend of BACKENDS) {
         assert.equal(key.accessKeySecret.length, 40);
         await core.repos.settings.set('retention', { days: 3 });
         // the secret is stored only as ciphertext
-        const row = await core.store.db.selectFrom('access_key').selectAll().where('id', '=', key.accessKeyId).executeTakeFirstOrThrow();
+        const row = await core.store.db
+          .selectFrom('access_key')
+          .selectAll()
+          .where('id', '=', key.accessKeyId)
+          .executeTakeFirstOrThrow();
         assert.ok(!row.secret_enc.includes(key.accessKeySecret));
         await core.close();
 
@@ -46,12 +50,21 @@ for (const backend of BACKENDS) {
         const list = await core.accessKeys.list();
         assert.deepEqual(list.map((k) => k.accessKeyId).sort(), [a.accessKeyId, b.accessKeyId].sort());
         assert.ok(list.every((k) => !('secret' in k) && !('accessKeySecret' in k)));
-        await assert.rejects(core.accessKeys.verifySecret(a.accessKeyId, 'x'.repeat(40)), (e: ShirenError) => e.reason === 'access_key_invalid');
+        await assert.rejects(
+          core.accessKeys.verifySecret(a.accessKeyId, 'x'.repeat(40)),
+          (e: ShirenError) => e.reason === 'access_key_invalid',
+        );
         await assert.rejects(core.accessKeys.resolve('SRNOPE'), (e: ShirenError) => e.reason === 'access_key_invalid');
         await core.accessKeys.disable(a.accessKeyId, 'test');
-        await assert.rejects(core.accessKeys.resolve(a.accessKeyId), (e: ShirenError) => e.reason === 'access_key_disabled');
+        await assert.rejects(
+          core.accessKeys.resolve(a.accessKeyId),
+          (e: ShirenError) => e.reason === 'access_key_disabled',
+        );
         await assert.rejects(core.accessKeys.disable('SRNOPE', 'test'), (e: ShirenError) => e.reason === 'not_found');
-        await assert.rejects(core.accessKeys.create({ app: 'bad name!', actor: 'test' }), (e: ShirenError) => e.reason === 'invalid_request');
+        await assert.rejects(
+          core.accessKeys.create({ app: 'bad name!', actor: 'test' }),
+          (e: ShirenError) => e.reason === 'invalid_request',
+        );
         assert.equal((await core.accessKeys.resolve(b.accessKeyId)).secret, b.accessKeySecret);
       } finally {
         await core.close();
@@ -71,7 +84,9 @@ for (const backend of BACKENDS) {
         assert.equal(await core.repos.nonces.claim('SRK', 'old', past), true);
         assert.equal(await core.repos.nonces.purgeExpired(new Date()), 1);
         // concurrent claims of one nonce: exactly one wins
-        const results = await Promise.all(Array.from({ length: 8 }, () => core.repos.nonces.claim('SRK', 'race', future)));
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => core.repos.nonces.claim('SRK', 'race', future)),
+        );
         assert.equal(results.filter(Boolean).length, 1);
       } finally {
         await core.close();
@@ -83,7 +98,10 @@ for (const backend of BACKENDS) {
       const { env, cleanup } = await backend.setup();
       try {
         await (await openCore(testConfig({ ...env, SHIREN_MASTER_KEY: 'aa'.repeat(32) }))).close();
-        await assert.rejects(openCore(testConfig({ ...env, SHIREN_MASTER_KEY: 'bb'.repeat(32) })), MasterKeyMismatchError);
+        await assert.rejects(
+          openCore(testConfig({ ...env, SHIREN_MASTER_KEY: 'bb'.repeat(32) })),
+          MasterKeyMismatchError,
+        );
       } finally {
         await cleanup();
       }
@@ -99,7 +117,9 @@ test('embedded database: a second process-holder is refused while the first hold
     const { writeFileSync } = await import('node:fs');
     writeFileSync(`${env.DATA_DIR}/shiren.lock`, JSON.stringify({ pid: process.ppid, holder: 'shiren serve' }));
     await assert.rejects(openDatabase({ dataDir: env.DATA_DIR!, holder: 'second' }), (e: unknown) => {
-      return e instanceof DataDirBusyError && /held by another Shiren process \(pid \d+, shiren serve\)/.test(e.message);
+      return (
+        e instanceof DataDirBusyError && /held by another Shiren process \(pid \d+, shiren serve\)/.test(e.message)
+      );
     });
     // A lock whose pid is gone (a SIGKILLed server) is taken over.
     writeFileSync(`${env.DATA_DIR}/shiren.lock`, JSON.stringify({ pid: 2 ** 22 + 12345, holder: 'dead' }));

@@ -4,7 +4,8 @@
  */
 import type { FastifyServerOptions } from 'fastify';
 
-const SENSITIVE_QUERY = /^(access_token|signature|securitytoken|x-security-token|client_secret|accesskeysecret|token|verify_token|id_no|id_name|certno|certname|mobile|bankcard|name|idcardnumber)$/i;
+const SENSITIVE_QUERY =
+  /^(access_token|signature|securitytoken|x-security-token|client_secret|accesskeysecret|token|verify_token|id_no|id_name|certno|certname|mobile|bankcard|name|idcardnumber)$/i;
 
 /** The URL with sensitive query values replaced, for logs. */
 export function redactUrl(url: string): string {
