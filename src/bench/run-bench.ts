@@ -1,0 +1,450 @@
+/**
+ * The benchmark behind `shiren bench`: accuracy on LFW (10-fold, TAR at FAR), detection rate, East-Asian impostor and
+ * genuine pass rates at the calibrated score thresholds (per dataset and on held-out people), per-stage latency,
+ * end-to-end compare latency and throughput with the engine pool, and peak RSS. Prints tables; returns a JSON report.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import sharp from 'sharp';
+import { loadCalibration, type CalibrationTable, type DecisionFarLevel } from '../engine/calibration.js';
+import { loadImage } from '../engine/image.js';
+import { createFacePipeline } from '../engine/pipeline.js';
+import {
+  decisionRates,
+  exactImpostors,
+  loadEmbeddedData,
+  runCalibration,
+  type HoldoutRow,
+  type LoadedData,
+  type Log,
+} from './calibrate.js';
+import { genuineSimilarities, subCorpus } from './corpus.js';
+import { readLfwPairs, type LfwPair } from './datasets.js';
+import { percentile, tenFoldAccuracy, thresholdAtFar, passRate, type LabelledPair } from './metrics.js';
+import { createProgress } from './progress.js';
+
+export interface BenchOptions {
+  dataDir: string;
+  cacheDir: string;
+  workers: number;
+  quick: boolean;
+  calibrate: boolean;
+  command: string;
+  log: Log;
+}
+
+const pct = (x: number, digits = 2): string => (Number.isFinite(x) ? `${(x * 100).toFixed(digits)} %` : 'n/a');
+
+/** Renders rows as an aligned Markdown table. */
+export function markdownTable(head: string[], rows: Array<Array<string | number>>): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const w = head.map((_, i) => Math.max(3, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
+  return [line(cells[0]!), `| ${w.map((n) => '-'.repeat(n)).join(' | ')} |`, ...cells.slice(1).map(line)].join('\n');
+}
+
+interface StageTimes {
+  decode: number[];
+  detectLandmarks: number[];
+  embed: number[];
+}
+
+const DECISION: DecisionFarLevel[] = ['1e-3', '1e-4', '1e-5', '1e-6'];
+
+function lfwPairSims(data: LoadedData, pairs: LfwPair[]): LabelledPair[] {
+  return pairs.map((p) => {
+    const a = data.cache.get(p.a);
+    const b = data.cache.get(p.b);
+    let s = -1;
+    if (a && b) {
+      s = 0;
+      for (let d = 0; d < a.length; d++) s += a[d]! * b[d]!;
+    }
+    return { similarity: s, same: p.same, fold: p.fold };
+  });
+}
+
+/** Makes a 640×480 JPEG "selfie" from a dataset image: scaled to 480 px high, padded left/right. */
+async function selfie(file: string): Promise<Uint8Array> {
+  const buf = await sharp(file)
+    .resize(480, 480, { fit: 'cover' })
+    .extend({ left: 80, right: 80, background: { r: 128, g: 128, b: 128 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+async function measureStages(files: string[], log: Log): Promise<StageTimes> {
+  const pipeline = await createFacePipeline();
+  const t: StageTimes = { decode: [], detectLandmarks: [], embed: [] };
+  const progress = createProgress('latency', files.length);
+  try {
+    for (const f of files) {
+      const bytes = new Uint8Array(readFileSync(f));
+      let t0 = performance.now();
+      await loadImage(bytes, pipeline.limits);
+      const decode = performance.now() - t0;
+      t0 = performance.now();
+      try {
+        const { rgb, faces } = await pipeline.locate(bytes);
+        const locate = performance.now() - t0;
+        t0 = performance.now();
+        await pipeline.embedFace(rgb, faces[0]!);
+        t.embed.push(performance.now() - t0);
+        t.decode.push(decode);
+        t.detectLandmarks.push(Math.max(0, locate - decode));
+      } catch {
+        // no face: not a latency sample
+      }
+      progress.tick();
+    }
+  } finally {
+    progress.done();
+    await pipeline.close();
+  }
+  log(`stage latency on ${t.embed.length} images`);
+  return t;
+}
+
+interface EngineBench {
+  workers: number;
+  compares: number;
+  seconds: number;
+  perSecond: number;
+  latencyP50: number;
+  latencyP95: number;
+}
+
+async function measureEngine(
+  selfies: Array<[Uint8Array, Uint8Array]>,
+  workers: number,
+  rounds: number,
+): Promise<EngineBench> {
+  const { createFaceEngine } = await import('../engine/index.js');
+  const engine = await createFaceEngine({ workers, queueLimit: 64, transferInputs: false });
+  try {
+    // warm-up
+    for (const [a, b] of selfies.slice(0, 2)) await engine.compare(a, b);
+    // sequential: end-to-end latency of one compare
+    const lat: number[] = [];
+    for (const [a, b] of selfies) {
+      const t0 = performance.now();
+      await engine.compare(a, b);
+      lat.push(performance.now() - t0);
+    }
+    // throughput: keep 2 × workers compares in flight
+    const jobs = Array.from({ length: rounds * selfies.length }, (_, i) => selfies[i % selfies.length]!);
+    let next = 0;
+    const t0 = performance.now();
+    const lane = async (): Promise<void> => {
+      while (next < jobs.length) {
+        const [a, b] = jobs[next++]!;
+        await engine.compare(a, b);
+      }
+    };
+    await Promise.all(Array.from({ length: workers * 2 }, lane));
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      workers,
+      compares: jobs.length,
+      seconds,
+      perSecond: jobs.length / seconds,
+      latencyP50: percentile(lat, 50),
+      latencyP95: percentile(lat, 95),
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
+export interface BenchReport {
+  machine: { cpus: number; cpuModel: string; memGiB: number; node: string };
+  calibration: { id: string; version: number; provisional: boolean; thresholds: CalibrationTable['thresholds'] };
+  lfw: {
+    images: number;
+    faceFound: number;
+    detectionRate: number;
+    failures: Record<string, number>;
+    tenFold: { mean: number; std: number };
+    pairsWithoutFace: number;
+    tar: Array<{ impostors: string; far: string; threshold: number; tar: number; impostorPairs: number }>;
+  };
+  asian: Array<{
+    dataset: string;
+    images: number;
+    faceFound: number;
+    genuinePairs: number;
+    impostorPairs: number;
+    rates: HoldoutRow['rates'];
+  }>;
+  holdout: HoldoutRow[];
+  topAsianImpostors: Array<{ a: string; b: string; similarity: number; score: number }>;
+  stages: Record<keyof StageTimes, { p50: number; p95: number; n: number }>;
+  pipelineCompare: { p50: number; p95: number; n: number };
+  engine: EngineBench[];
+  peakRssMiB: number;
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const { log } = opts;
+  const sample = opts.quick
+    ? (() => {
+        const seen = new Map<string, number>();
+        // quick: at most 2 images per identity
+        return (img: { identity: string }): boolean => {
+          const n = seen.get(img.identity) ?? 0;
+          seen.set(img.identity, n + 1);
+          return n < 2;
+        };
+      })()
+    : undefined;
+  const data = await loadEmbeddedData({
+    dataDir: opts.dataDir,
+    cacheDir: opts.cacheDir,
+    workers: opts.workers,
+    log,
+    ...(sample ? { sample: (img) => sample(img) } : {}),
+  });
+
+  const cal = await runCalibration(data, {
+    command: opts.command,
+    provisional: opts.quick,
+    write: opts.calibrate && !opts.quick,
+    log,
+  });
+  if (opts.calibrate && !opts.quick) log(`calibration table written: ${cal.file}`);
+  const table = opts.calibrate ? cal.table : loadCalibration(data.fingerprint.modelId);
+
+  // LFW
+  const pairs = readLfwPairs(opts.dataDir);
+  const usable = opts.quick ? pairs.filter((p) => data.cache.entries.has(p.a) && data.cache.entries.has(p.b)) : pairs;
+  const sims = lfwPairSims(data, usable);
+  const tenFold = tenFoldAccuracy(sims);
+  const genuine = sims.filter((p) => p.same).map((p) => p.similarity);
+  const mismatched = sims.filter((p) => !p.same).map((p) => p.similarity);
+  const tar: BenchReport['lfw']['tar'] = [];
+  for (const far of ['1e-3', '1e-4']) {
+    const t1 = thresholdAtFar(mismatched, Number(far));
+    tar.push({
+      impostors: 'pairs.txt mismatched',
+      far,
+      threshold: t1,
+      tar: passRate(genuine, t1),
+      impostorPairs: mismatched.length,
+    });
+    const t2 = cal.lfwStats.thresholdAtFar(Number(far)).threshold;
+    tar.push({
+      impostors: 'all cross-identity',
+      far,
+      threshold: t2,
+      tar: passRate(genuine, t2),
+      impostorPairs: cal.lfwStats.total,
+    });
+  }
+  const lfwFound = data.lfw.images.length;
+
+  // East-Asian per dataset, at the calibrated thresholds
+  const asian: BenchReport['asian'] = [];
+  const folders = [...new Set(data.asianFaces.images.map((i) => i.set))];
+  for (const folder of [...folders, 'all']) {
+    const c = folder === 'all' ? data.asian : subCorpus(data.asian, (img) => img.set === folder);
+    const listed =
+      folder === 'all' ? data.asianFaces.images.length : data.asianFaces.images.filter((i) => i.set === folder).length;
+    const gen = genuineSimilarities(c, data.asianFaces.nearDuplicates);
+    const imp = exactImpostors(c);
+    asian.push({
+      dataset: folder,
+      images: listed,
+      faceFound: c.images.length,
+      genuinePairs: gen.length,
+      impostorPairs: imp.total,
+      rates: decisionRates(table, imp, gen),
+    });
+  }
+
+  // Latency
+  const stageFiles = [
+    ...data.lfwImages.filter((_, i) => i % Math.ceil(data.lfwImages.length / 60) === 0),
+    ...data.asianFaces.images.filter((_, i) => i % Math.ceil(data.asianFaces.images.length / 40) === 0),
+  ].map((i) => i.file);
+  const stageTimes = await measureStages(opts.quick ? stageFiles.slice(0, 30) : stageFiles, log);
+  const summary = (v: number[]): { p50: number; p95: number; n: number } => ({
+    p50: percentile(v, 50),
+    p95: percentile(v, 95),
+    n: v.length,
+  });
+
+  const selfiePairs: Array<[Uint8Array, Uint8Array]> = [];
+  for (const p of pairs.filter((q) => q.same).slice(0, opts.quick ? 8 : 20)) {
+    selfiePairs.push([await selfie(`${opts.dataDir}/${p.a}`), await selfie(`${opts.dataDir}/${p.b}`)]);
+  }
+  // In-process (one thread) compare: both images analysed one after the other.
+  const pipeline = await createFacePipeline();
+  const inproc: number[] = [];
+  try {
+    for (const [a, b] of selfiePairs) {
+      const t0 = performance.now();
+      const [ea, eb] = [(await pipeline.analyse(a)).embedding, (await pipeline.analyse(b)).embedding];
+      let s = 0;
+      for (let d = 0; d < ea.length; d++) s += ea[d]! * eb[d]!;
+      inproc.push(performance.now() - t0);
+    }
+  } finally {
+    await pipeline.close();
+  }
+
+  const engine: EngineBench[] = [];
+  if (existsSync(new URL(`../engine/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url))) {
+    for (const w of [1, 2]) {
+      log(`engine pool, ${w} worker(s)…`);
+      engine.push(await measureEngine(selfiePairs, w, opts.quick ? 1 : 3));
+    }
+  }
+
+  return {
+    machine: {
+      cpus: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    calibration: { id: table.id, version: table.version, provisional: table.provisional, thresholds: table.thresholds },
+    lfw: {
+      images: data.lfw.listed,
+      faceFound: lfwFound,
+      detectionRate: lfwFound / data.lfw.listed,
+      failures: data.lfw.failures,
+      tenFold: { mean: tenFold.mean, std: tenFold.std },
+      pairsWithoutFace: sims.filter((p) => p.similarity === -1).length,
+      tar,
+    },
+    asian,
+    holdout: cal.holdout,
+    topAsianImpostors: cal.topAsianImpostors,
+    stages: {
+      decode: summary(stageTimes.decode),
+      detectLandmarks: summary(stageTimes.detectLandmarks),
+      embed: summary(stageTimes.embed),
+    },
+    pipelineCompare: summary(inproc),
+    engine,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+/** Human-readable tables of a report (Markdown, also used in docs/benchmarks.md). */
+export function formatReport(r: BenchReport): string {
+  const out: string[] = [];
+  out.push(
+    `Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memGiB} GiB RAM, Node ${r.machine.node}`,
+  );
+  out.push(
+    `Calibration: ${r.calibration.id} v${r.calibration.version}${r.calibration.provisional ? ' (PROVISIONAL)' : ''}; similarity at score 60/70/80/90: ` +
+      DECISION.map((f) => r.calibration.thresholds[f].toFixed(4)).join(' / '),
+  );
+  out.push('', '### LFW (deep-funneled)', '');
+  out.push(
+    markdownTable(
+      ['metric', 'value'],
+      [
+        ['images', r.lfw.images],
+        ['face found', `${r.lfw.faceFound} (${pct(r.lfw.detectionRate, 3)})`],
+        ['no embedding, by reason', JSON.stringify(r.lfw.failures)],
+        ['10-fold accuracy (pairs.txt)', `${pct(r.lfw.tenFold.mean)} ± ${pct(r.lfw.tenFold.std)}`],
+        ['pairs.txt pairs with an image without face (scored −1)', r.lfw.pairsWithoutFace],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    markdownTable(
+      ['impostors', 'impostor pairs', 'FAR', 'similarity threshold', 'TAR (pairs.txt genuine)'],
+      r.lfw.tar.map((t) => [t.impostors, t.impostorPairs, t.far, t.threshold.toFixed(4), pct(t.tar)]),
+    ),
+  );
+  out.push(
+    '',
+    '### East-Asian sets at the calibrated score thresholds (in-sample: these images are in the calibration)',
+    '',
+  );
+  const rows: Array<Array<string | number>> = [];
+  for (const a of r.asian) {
+    for (const f of DECISION) {
+      const x = a.rates[f];
+      rows.push([
+        a.dataset,
+        `${a.faceFound}/${a.images}`,
+        x.score,
+        `${pct(x.impostorPass, 4)} (${x.impostorCount}/${a.impostorPairs})`,
+        `${pct(x.genuinePass)} of ${a.genuinePairs}`,
+      ]);
+    }
+  }
+  out.push(markdownTable(['dataset', 'face found', 'score ≥', 'impostor pass', 'genuine pass'], rows));
+  out.push('', '### East-Asian held-out people (out-of-sample)', '');
+  const hrows: Array<Array<string | number>> = [];
+  for (const h of r.holdout) {
+    for (const f of DECISION) {
+      const x = h.rates[f];
+      hrows.push([
+        h.calibratedOn,
+        h.testedOn,
+        x.score,
+        x.similarity.toFixed(4),
+        `${pct(x.impostorPass, 4)} (${x.impostorCount}/${h.testImpostorPairs})`,
+        `${pct(x.genuinePass)} of ${h.testGenuinePairs}`,
+      ]);
+    }
+  }
+  out.push(
+    markdownTable(['calibrated on', 'tested on', 'score ≥', 'similarity', 'impostor pass', 'genuine pass'], hrows),
+  );
+  out.push('', '### Highest-scoring East-Asian impostor pairs (review by hand: same person under two names?)', '');
+  out.push(
+    markdownTable(
+      ['a', 'b', 'similarity', 'score'],
+      r.topAsianImpostors.map((p) => [
+        p.a.replace('asian-faces/', ''),
+        p.b.replace('asian-faces/', ''),
+        p.similarity.toFixed(4),
+        p.score.toFixed(1),
+      ]),
+    ),
+  );
+  out.push('', '### Latency and throughput', '');
+  const ms = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'n/a');
+  const lrows: Array<Array<string | number>> = [
+    ['decode (sharp, EXIF, RGB)', ms(r.stages.decode.p50), ms(r.stages.decode.p95), r.stages.decode.n],
+    [
+      'detect + landmarks (locate − decode)',
+      ms(r.stages.detectLandmarks.p50),
+      ms(r.stages.detectLandmarks.p95),
+      r.stages.detectLandmarks.n,
+    ],
+    ['embed (align + fr_feature ×2 flip)', ms(r.stages.embed.p50), ms(r.stages.embed.p95), r.stages.embed.n],
+    [
+      'compare 2 × 640×480 JPEG, in-process, 1 thread',
+      ms(r.pipelineCompare.p50),
+      ms(r.pipelineCompare.p95),
+      r.pipelineCompare.n,
+    ],
+  ];
+  for (const e of r.engine) {
+    lrows.push([
+      `compare 640×480 JPEGs via engine pool, ${e.workers} worker(s), sequential`,
+      ms(e.latencyP50),
+      ms(e.latencyP95),
+      e.compares,
+    ]);
+  }
+  out.push(markdownTable(['stage', 'p50', 'p95', 'n'], lrows));
+  out.push('');
+  out.push(
+    markdownTable(
+      ['engine workers', 'compares', 'seconds', 'compares/s'],
+      r.engine.map((e) => [e.workers, e.compares, e.seconds.toFixed(1), e.perSecond.toFixed(1)]),
+    ),
+  );
+  out.push('', `Peak RSS: ${r.peakRssMiB} MiB`);
+  return out.join('\n');
+}
