@@ -56,13 +56,16 @@ const pipeline = await createFacePipeline({
 });
 const cache = new Map<string, Float32Array | null>();
 let noFace = 0;
+let rotated = 0;
 let ms = 0;
 async function embed(path: string): Promise<Float32Array | null> {
   if (cache.has(path)) return cache.get(path)!;
   const t0 = performance.now();
   let e: Float32Array | null = null;
   try {
-    e = (await pipeline.analyse(readFileSync(path))).embedding;
+    const r = await pipeline.analyse(readFileSync(path));
+    if (r.image.rotation !== 0) rotated++;
+    e = r.embedding;
   } catch (err) {
     if (!isShirenError(err) || err.reason !== 'face_not_found') throw err;
     noFace++;
@@ -86,6 +89,7 @@ console.log(
     pairs: pairs.length,
     images: cache.size,
     noFace,
+    rotated,
     bestAccuracy: +(best.acc * 100).toFixed(2),
     threshold: +best.t.toFixed(4),
     msPerImage: +(ms / cache.size).toFixed(1),

@@ -24,8 +24,10 @@ export interface FacePipelineOptions {
   limits?: Partial<ImageLimits>;
   /** Minimum size (px, shorter side of the detector box) of the largest face; smaller → face_too_small. Default 40. */
   minFaceSize?: number;
-  /** Try 90/180/270° rotations when no face is found upright (default true). */
+  /** Try 90/180/270° rotations when no face is found upright or it looks implausible (default true). */
   tryRotations?: boolean;
+  /** Raw feature norm above which the upright face is accepted without trying rotations (default 3.0). */
+  confidentNorm?: number;
   detector?: DetectorOptions;
   recogniser?: RecogniserSpec;
   /** ONNX Runtime intra-op threads per session (default 1). */
@@ -36,8 +38,6 @@ export interface AnalyseOptions {
   crop?: FaceBox;
   /** Fail with multiple_faces when more than one face (of at least the minimum size) is present. */
   requireSingleFace?: boolean;
-  /** Compute the embedding of the largest face (default true). */
-  embed?: boolean;
 }
 
 export interface ImageSummary {
@@ -53,7 +53,7 @@ export interface AnalyseResult {
   faces: DetectedFace[];
   faceCount: number;
   image: ImageSummary;
-  /** L2-normalised embedding of `faces[0]` (empty when `embed: false`). */
+  /** L2-normalised embedding of `faces[0]` (always computed: it also decides the orientation). */
   embedding: Float32Array;
 }
 
@@ -61,6 +61,8 @@ export interface LocateResult {
   rgb: RgbImage;
   faces: DetectedFace[];
   image: ImageSummary;
+  /** L2-normalised embedding of `faces[0]` (computed while choosing the orientation). */
+  embedding: Float32Array;
 }
 
 export interface FacePipeline {
@@ -82,13 +84,18 @@ export interface FacePipeline {
 }
 
 const ROTATIONS: Rotation[] = [90, 180, 270];
-/** Below this detector score an upright detection is not trusted enough to skip trying rotations. */
-const CONFIDENT_SCORE = 0.9;
+/**
+ * Raw feature norm (fr_feature, mean of face and mirror) above which an upright face is accepted without trying
+ * rotations; a rotated candidate must beat the upright norm by ROTATION_MARGIN. See docs/engine.md for the measurement.
+ */
+const CONFIDENT_NORM = 3.0;
+const ROTATION_MARGIN = 1.2;
 
 export async function createFacePipeline(options: FacePipelineOptions = {}): Promise<FacePipeline> {
   const limits: ImageLimits = { ...DEFAULT_IMAGE_LIMITS, ...options.limits };
   const minFaceSize = options.minFaceSize ?? 40;
   const tryRotations = options.tryRotations ?? true;
+  const confidentNorm = options.confidentNorm ?? CONFIDENT_NORM;
   const sessionOptions = { threads: options.threads ?? 1 };
   const spec = options.recogniser ?? defaultRecogniserSpec();
 
@@ -103,19 +110,25 @@ export async function createFacePipeline(options: FacePipelineOptions = {}): Pro
 
   async function locate(input: ImageInput, opts: AnalyseOptions = {}): Promise<LocateResult> {
     const loaded = await loadImage(input, limits, opts.crop);
+    // Orientation: the detector and landmark model fire on sideways and upside-down faces too (scores ≈ 1, landmarks
+    // drawn as if upright), so the rotation is chosen by the recogniser's raw feature norm, which is clearly larger
+    // for upright faces. Rotations are only tried when no face is found upright or its norm is low.
     let rgb = loaded.rgb;
     let rotation: Rotation = 0;
     let faces = await detector.detect(rgb);
-    const best = (list: DetectedFace[]) => Math.max(0, ...list.map((f) => f.score));
-    if (tryRotations && best(faces) < CONFIDENT_SCORE) {
+    let first = faces[0] ? await recogniser.embedWithNorm(rgb, faces[0].landmarks5) : undefined;
+    if (tryRotations && (!first || first.norm < confidentNorm)) {
+      const uprightNorm = first?.norm ?? 0;
       for (const r of ROTATIONS) {
         const rotated = rotateRgb(loaded.rgb, r);
         const found = await detector.detect(rotated);
-        if (best(found) > best(faces)) {
+        if (!found[0]) continue;
+        const e = await recogniser.embedWithNorm(rotated, found[0].landmarks5);
+        if (e.norm > (first?.norm ?? 0) && e.norm > uprightNorm * ROTATION_MARGIN) {
           faces = found;
           rgb = rotated;
           rotation = r;
-          if (best(found) >= CONFIDENT_SCORE) break;
+          first = e;
         }
       }
     }
@@ -147,7 +160,7 @@ export async function createFacePipeline(options: FacePipelineOptions = {}): Pro
         });
       }
     }
-    return { rgb, faces, image };
+    return { rgb, faces, image, embedding: first!.embedding };
   }
 
   function embedFace(rgb: RgbImage, face: DetectedFace): Promise<Float32Array> {
@@ -158,8 +171,7 @@ export async function createFacePipeline(options: FacePipelineOptions = {}): Pro
     locate,
     embedFace,
     async analyse(input, opts = {}) {
-      const { rgb, faces, image } = await locate(input, opts);
-      const embedding = opts.embed === false ? new Float32Array(0) : await embedFace(rgb, faces[0]!);
+      const { faces, image, embedding } = await locate(input, opts);
       return { faces, faceCount: faces.length, image, embedding };
     },
     info: {

@@ -52,6 +52,11 @@ export interface Recogniser {
   embed(img: RgbImage, landmarks: Landmarks5): Promise<Float32Array>;
   /** Embeds an already aligned `size × size` crop. */
   embedAligned(aligned: RgbImage): Promise<Float32Array>;
+  /**
+   * Like `embed`, plus the L2 norm of the raw (un-normalised) model output: a face-likeness signal (upright,
+   * well-aligned faces give clearly larger norms than sideways or upside-down ones), used to choose the rotation.
+   */
+  embedWithNorm(img: RgbImage, landmarks: Landmarks5): Promise<{ embedding: Float32Array; norm: number }>;
   close(): Promise<void>;
 }
 
@@ -77,13 +82,19 @@ export async function createRecogniser(spec: RecogniserSpec, sessionOptions?: Se
     return out!;
   }
 
-  async function embedAligned(aligned: RgbImage): Promise<Float32Array> {
+  async function embedAlignedWithNorm(aligned: RgbImage): Promise<{ embedding: Float32Array; norm: number }> {
     const e = await raw(aligned);
+    let norm = Math.hypot(...e);
     if (spec.flipAugment) {
       const f = await raw(flipHorizontal(aligned));
+      norm = (norm + Math.hypot(...f)) / 2;
       for (let i = 0; i < e.length; i++) e[i]! += f[i]!;
     }
-    return l2normalise(e);
+    return { embedding: l2normalise(e), norm };
+  }
+
+  async function embedAligned(aligned: RgbImage): Promise<Float32Array> {
+    return (await embedAlignedWithNorm(aligned)).embedding;
   }
 
   return {
@@ -91,6 +102,9 @@ export async function createRecogniser(spec: RecogniserSpec, sessionOptions?: Se
     embedAligned,
     embed(img, landmarks) {
       return embedAligned(alignFace(img, landmarks, spec.template, spec.size));
+    },
+    embedWithNorm(img, landmarks) {
+      return embedAlignedWithNorm(alignFace(img, landmarks, spec.template, spec.size));
     },
     async close() {
       await session.release();

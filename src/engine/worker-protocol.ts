@@ -2,7 +2,7 @@
  * Messages between the engine pool (main thread) and its inference workers. Plain structured-cloneable data.
  */
 import type { Reason } from '../errors.js';
-import type { AnalyseOptions, ImageSummary } from './pipeline.js';
+import type { ImageSummary } from './pipeline.js';
 import type { DetectedFace, FaceBox, FaceQuality, Landmarks5, LivenessScore } from './types.js';
 
 export interface WorkerInit {
@@ -22,7 +22,7 @@ export interface JobRequest {
   id: number;
   op: JobOp;
   input: Uint8Array | string;
-  opts: JobOptions & Pick<AnalyseOptions, 'embed'>;
+  opts: JobOptions;
 }
 
 export interface FaceSummary {

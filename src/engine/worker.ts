@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       crop: job.opts.crop,
       requireSingleFace: job.opts.requireSingleFace,
     };
-    const { rgb, faces, image } = await pipeline.locate(job.input, opts);
+    const { rgb, faces, image, embedding } = await pipeline.locate(job.input, opts);
     const largest = faces[0]!;
     switch (job.op) {
       case 'detect': {
@@ -110,7 +110,6 @@ async function main(): Promise<void> {
         };
       }
       case 'embed': {
-        const embedding = await pipeline.embedFace(rgb, largest);
         return {
           result: {
             image,
