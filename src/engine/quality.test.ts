@@ -24,7 +24,7 @@ async function analyse(bytes: Uint8Array): Promise<{ rgb: RgbImage; face: Detect
   return { rgb, face, q: await qa.assess(rgb, face) };
 }
 
-const jpeg = (s: sharp.Sharp) => s.jpeg({ quality: 95 }).toBuffer();
+const jpeg = (s: ReturnType<typeof sharp>) => s.jpeg({ quality: 95 }).toBuffer();
 
 test('every field is in its documented range', async () => {
   const { q } = await analyse(SAMPLE(6));
