@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { BenchImage } from './datasets.js';
 import { pairKey } from './datasets.js';
 import type { EmbeddingCache } from './embed-all.js';
-import { accumulateImpostors, ImpostorStats } from './metrics.js';
+import { accumulateImpostors, dotAt, ImpostorStats } from './metrics.js';
 
 export interface Corpus {
   /** Images with an embedding, in order of rows. */
@@ -100,9 +100,7 @@ export function genuineSimilarities(c: Corpus, nearDuplicates: Set<string> = new
         const a = rows[x]!;
         const b = rows[y]!;
         if (nearDuplicates.has(pairKey(c.images[a]!.key, c.images[b]!.key))) continue;
-        let s = 0;
-        for (let d = 0; d < c.dim; d++) s += c.matrix[a * c.dim + d]! * c.matrix[b * c.dim + d]!;
-        out.push(s);
+        out.push(dotAt(c.matrix, a * c.dim, b * c.dim, c.dim));
       }
     }
   }
@@ -116,8 +114,7 @@ export function topImpostorPairs(c: Corpus, n: number): Array<{ a: string; b: st
   for (let i = 0; i < c.labels.length; i++) {
     for (let j = i + 1; j < c.labels.length; j++) {
       if (c.labels[i] === c.labels[j]) continue;
-      let s = 0;
-      for (let d = 0; d < c.dim; d++) s += c.matrix[i * c.dim + d]! * c.matrix[j * c.dim + d]!;
+      const s = dotAt(c.matrix, i * c.dim, j * c.dim, c.dim);
       if (s <= floor && best.length >= n) continue;
       best.push({ i, j, s });
       if (best.length > n * 4) {

@@ -216,13 +216,26 @@ export function tenFoldAccuracy(pairs: LabelledPair[], nFolds = 10): TenFoldResu
   return { mean, std, folds };
 }
 
+/** Dot product of `dim` values of `m` starting at offsets `a` and `b` (unrolled by 4). */
+export function dotAt(m: Float32Array, a: number, b: number, dim: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let d = 0;
+  for (; d + 3 < dim; d += 4) {
+    s0 += m[a + d]! * m[b + d]!;
+    s1 += m[a + d + 1]! * m[b + d + 1]!;
+    s2 += m[a + d + 2]! * m[b + d + 2]!;
+    s3 += m[a + d + 3]! * m[b + d + 3]!;
+  }
+  for (; d < dim; d++) s0 += m[a + d]! * m[b + d]!;
+  return s0 + s1 + s2 + s3;
+}
+
 /** Dot product of rows i and j of a row-major matrix of `dim`-wide rows. */
 export function dotRows(m: Float32Array, dim: number, i: number, j: number): number {
-  let s = 0;
-  const a = i * dim;
-  const b = j * dim;
-  for (let d = 0; d < dim; d++) s += m[a + d]! * m[b + d]!;
-  return s;
+  return dotAt(m, i * dim, j * dim, dim);
 }
 
 /**
@@ -253,10 +266,7 @@ export function accumulateImpostors(
         for (let j = Math.max(j0, i + 1); j < j1; j++) {
           if (labels[j] === li) continue;
           if (opts.sameGroup && opts.sameGroup(i, j)) continue;
-          const b = j * dim;
-          let s = 0;
-          for (let d = 0; d < dim; d++) s += m[a + d]! * m[b + d]!;
-          stats.add(s);
+          stats.add(dotAt(m, a, j * dim, dim));
           added++;
         }
       }
