@@ -8,10 +8,15 @@ import { buildApp } from './app.js';
 import { bootstrapFirstRun, type FirstRunCredentials } from './auth/bootstrap.js';
 import type { Config } from './config.js';
 import { openCore, type Core } from './core.js';
+import { faceRoutes } from './api/native/face-routes.js';
+import { createFaceEngine } from './engine/index.js';
+import { loadEngineInBackground, type LoadingEngine } from './verify/engine-holder.js';
+import { createFaceService } from './verify/face-service.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   core: Core;
+  engine: LoadingEngine;
   url: string;
   close(): Promise<void>;
 }
@@ -53,9 +58,41 @@ export async function startServer(
   const print = opts.print ?? ((t: string) => process.stdout.write(t));
   const core = await openCore(config, { holder: 'shiren serve' });
   let app: FastifyInstance | undefined;
+  const e = config.engine;
+  // Models load in the background: the server listens at once and /readyz says "not ready" until they are loaded.
+  const engine = loadEngineInBackground(
+    e.enabled,
+    createFaceEngine,
+    {
+      workers: e.workers,
+      queueLimit: e.queueLimit,
+      maxImageBytes: e.maxImageBytes,
+      maxPixels: e.maxPixels,
+      minFaceSize: e.minFaceSize,
+      timeoutMs: e.timeoutMs,
+    },
+    (err) => app?.log.error({ err }, 'the face engine failed to load'),
+  );
   try {
     const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
-    app = await buildApp({ core });
+    const faces = createFaceService({ engines: engine });
+    app = await buildApp({
+      core,
+      nativeRoutes: [faceRoutes(faces)],
+      readiness: [engineReadiness(engine)],
+      onMetrics: (m) => {
+        m.gauge(
+          'shiren_engine_queue_depth',
+          'Face engine jobs waiting for a worker',
+          () => engine.current()?.stats().queued ?? 0,
+        );
+        m.gauge(
+          'shiren_engine_busy_workers',
+          'Face engine workers running a job',
+          () => engine.current()?.stats().busy ?? 0,
+        );
+      },
+    });
     const purge = setInterval(() => {
       core.repos.nonces.purgeExpired(new Date()).catch((err: unknown) => app?.log.warn({ err }, 'nonce purge failed'));
     }, 10 * 60_000);
@@ -65,6 +102,7 @@ export async function startServer(
     print(banner(config, core, creds));
   } catch (err) {
     await app?.close().catch(() => undefined);
+    await engine.close().catch(() => undefined);
     await core.close();
     throw err;
   }
@@ -73,12 +111,14 @@ export async function startServer(
   return {
     app: running,
     core,
+    engine,
     url: `http://127.0.0.1:${config.port}`,
     close() {
       closing ??= (async () => {
         try {
           await running.close();
         } finally {
+          await engine.close().catch(() => undefined);
           await core.close();
         }
       })();
@@ -95,4 +135,18 @@ export async function serveForever(config: Readonly<Config>): Promise<void> {
     else server.app.log.info({ signal }, 'shutting down');
     await server.close();
   });
+}
+
+export function engineReadiness(engine: LoadingEngine) {
+  return {
+    name: 'engine',
+    check: async () => {
+      const s = engine.state();
+      // A deployment that switched the engine off is ready for everything else it serves.
+      return {
+        ok: s.status === 'ready' || s.status === 'disabled',
+        detail: s.detail ? `${s.status}: ${s.detail}` : s.status,
+      };
+    },
+  };
 }

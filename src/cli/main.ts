@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../app.js';
 import { serveForever } from '../server.js';
 import { config, describeFatal, withCore } from './context.js';
+import { registerBenchCommand } from './bench-command.js';
+import { registerFaceCommands } from './face-commands.js';
 import { registerKeysCommands } from './keys-commands.js';
 
 export function buildProgram(): Command {
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
     });
 
   registerKeysCommands(program);
+  registerFaceCommands(program);
+  registerBenchCommand(program);
   return program;
 }
 
