@@ -13,6 +13,7 @@ import {
 } from './corpus.js';
 import { pairKey, type BenchImage } from './datasets.js';
 import { EmbeddingCache } from './embed-all.js';
+import { mergeReviewed } from './reviewed-same-person.js';
 
 const unit = (angle: number): Float32Array => Float32Array.from([Math.cos(angle), Math.sin(angle), 0, 0]);
 
@@ -66,4 +67,20 @@ test('corpus: cache round trip, cross-source people are not impostors, near-dupl
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('reviewed same-person pairs are merged into one person, also across existing groups', () => {
+  const person = new Map([
+    ['asian-faces/x/A', 'person:1'],
+    ['asian-faces/y/A', 'person:1'],
+    ['asian-faces/z/B', 'person:2'],
+  ]);
+  mergeReviewed(person, [
+    { a: 'x/A', b: 'z/B', why: 'test' },
+    { a: 'w/C', b: 'w/D', why: 'test' },
+  ]);
+  assert.equal(person.get('asian-faces/z/B'), 'person:1');
+  assert.equal(person.get('asian-faces/y/A'), 'person:1');
+  assert.equal(person.get('asian-faces/w/C'), person.get('asian-faces/w/D'));
+  assert.notEqual(person.get('asian-faces/w/C'), 'person:1');
 });

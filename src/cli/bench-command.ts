@@ -34,7 +34,10 @@ export function registerBenchCommand(program: Command): void {
       path.join(repoRoot, 'data', 'bench-cache'),
     )
     .option('--workers <n>', 'worker threads for bulk embedding', '2')
-    .option('--quick', 'at most 2 images per identity; provisional numbers, the calibration table is not written')
+    .option(
+      '--quick',
+      'small sample (60 LFW pairs per fold, ≤ 3 images per East-Asian identity); the table is not written',
+    )
     .option('--calibrate', 'write src/engine/calibration/<model>.json from this run (ignored with --quick)')
     .option('--json <file>', 'also write the full report as JSON')
     .action(async (opts: BenchCommandOptions, cmd: Command) => {
