@@ -64,3 +64,28 @@ export interface LivenessScore {
   /** Per-model raw scores, for audit. */
   models: Record<string, number>;
 }
+
+/**
+ * What the server measures on one frame of an H5 capture (src/engine/frame-analysis.ts). Directions are those of
+ * the person: yaw > 0 when the person turns to their own left, pitch > 0 when they look up.
+ */
+export interface FrameFeatures {
+  width: number;
+  height: number;
+  faceCount: number;
+  /** The largest face; absent when faceCount is 0. */
+  face?: DetectedFace;
+  yaw: number;
+  pitch: number;
+  roll: number;
+  /** Eye openness (eye aspect ratio from the landmarks; about 0.3 open, below 0.15 closed), the person's left/right. */
+  leftEye: number;
+  rightEye: number;
+  /** Mouth opening: inner-lip gap divided by mouth width (about 0 closed, above 0.35 wide open). */
+  mouth: number;
+  /** Mean RGB (0–255) of the face's cheek/forehead region and of the frame border (for flash checks). */
+  faceColour: [number, number, number];
+  backgroundColour: [number, number, number];
+  /** L2-normalised embedding of the largest face (same-face check across frames); absent without a face. */
+  embedding?: Float32Array;
+}
