@@ -39,6 +39,15 @@ export interface Config {
     minFaceSize: number;
     timeoutMs: number;
   };
+  sessions: {
+    /** Serve GET /h5/demo (a session on the built-in demo plan of the default app). */
+    h5Demo: boolean;
+    /** Demo sessions one client address may create per hour. */
+    h5DemoPerHour: number;
+    /** Failed attempts one client address may make within the window before too_many_failures. */
+    ipFailureLimit: number;
+    ipFailureWindowSeconds: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -71,6 +80,10 @@ export const SETTINGS = {
   SHIREN_MAX_PIXELS: 'largest image in pixels (width × height), default 40000000',
   SHIREN_MIN_FACE_SIZE: 'smallest face (box side in pixels) analysed, default 32',
   SHIREN_ENGINE_TIMEOUT_MS: 'deadline of one engine job including queueing, default 30000',
+  SHIREN_H5_DEMO: 'on (default) or off: GET /h5/demo creates a session on a built-in demo plan of the default app',
+  SHIREN_H5_DEMO_PER_HOUR: 'demo sessions one client address may create per hour, default 20',
+  SHIREN_IP_FAILURE_LIMIT: 'failed verification attempts one client address may make per window, default 5',
+  SHIREN_IP_FAILURE_WINDOW: 'that window in seconds, default 180',
   SHIREN_CONFIG: 'path of an optional JSON file holding any of these settings',
 } as const;
 
@@ -210,7 +223,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       minFaceSize: int('SHIREN_MIN_FACE_SIZE', 32, 8, 4096),
       timeoutMs: int('SHIREN_ENGINE_TIMEOUT_MS', 30_000, 100, 600_000),
     },
+    sessions: {
+      h5Demo: bool('SHIREN_H5_DEMO', true),
+      h5DemoPerHour: int('SHIREN_H5_DEMO_PER_HOUR', 20, 1, 1_000_000),
+      ipFailureLimit: int('SHIREN_IP_FAILURE_LIMIT', 5, 1, 1_000_000),
+      ipFailureWindowSeconds: int('SHIREN_IP_FAILURE_WINDOW', 180, 1, 86_400),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...config, engine: Object.freeze(config.engine) });
+  return Object.freeze({ ...config, engine: Object.freeze(config.engine), sessions: Object.freeze(config.sessions) });
 }

@@ -38,6 +38,16 @@ export const REASONS = {
   engine_unavailable: { status: 503, message: 'The face engine is not loaded.' },
   not_supported: { status: 501, message: 'This operation is not supported by this deployment.' },
   internal: { status: 500, message: 'An internal error occurred.' },
+  // verification sessions (docs/sessions.md)
+  session_expired: { status: 410, message: 'The verification session has expired.' },
+  session_finished: { status: 409, message: 'The verification session already has a final result.' },
+  challenge_invalid: {
+    status: 409,
+    message: 'The challenge is unknown, already used, expired or issued to another session.',
+  },
+  too_many_failures: { status: 429, message: 'Too many failed attempts from this network; retry later.' },
+  reference_missing: { status: 409, message: 'The session has no reference image to compare with.' },
+  identity_missing: { status: 409, message: 'The session needs the name and ID number first.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type Reason = keyof typeof REASONS;
