@@ -194,3 +194,12 @@ test('a BMP of a face gives the same embedding as the PNG of the same pixels', a
   const b = await pipeline.analyse(png);
   assert.ok(cosineSimilarity(a.embedding, b.embedding) > 0.9999);
 });
+
+test('analyse reports the landmark source and per-stage timings', async () => {
+  assert.match(pipeline.info.landmarks, /facemesh/);
+  const r = await pipeline.analyse(faceJpegs[0]!);
+  for (const k of ['decode', 'detect', 'landmarks', 'align', 'embed', 'orientation', 'total'] as const) {
+    assert.ok(Number.isFinite(r.timings[k]) && r.timings[k] >= 0, k);
+  }
+  assert.ok(r.timings.total >= r.timings.detect + r.timings.embed);
+});

@@ -6,6 +6,7 @@
  */
 import { ShirenError } from '../errors.js';
 import { createFaceDetector, type DetectorOptions } from './detector.js';
+import { createFaceMesh, meshFivePoints, type FaceMeshOptions } from './face-mesh.js';
 import {
   DEFAULT_IMAGE_LIMITS,
   loadImage,
@@ -29,6 +30,12 @@ export interface FacePipelineOptions {
   /** Raw feature norm above which the upright face is accepted without trying rotations (default 3.0). */
   confidentNorm?: number;
   detector?: DetectorOptions;
+  /**
+   * Source of the five alignment points: `mesh` (default) refines fr_landmark's points with the 468-point face mesh
+   * on tfjs-wasm; `fr_landmark` uses the 68-point model alone (no tfjs).
+   */
+  landmarks?: 'mesh' | 'fr_landmark';
+  mesh?: FaceMeshOptions;
   recogniser?: RecogniserSpec;
   /** ONNX Runtime intra-op threads per session (default 1). */
   threads?: number;
@@ -48,6 +55,23 @@ export interface ImageSummary {
   format: ImageFormat;
 }
 
+/** Wall-clock milliseconds per stage of one `locate`/`analyse` call (stages run inside the orientation search too). */
+export interface StageTimings {
+  /** Byte checks, header read, decode, EXIF rotation, crop. */
+  decode: number;
+  /** fr_detect, including its resize and normalisation. */
+  detect: number;
+  /** fr_landmark and, when used, the face mesh. */
+  landmarks: number;
+  /** Similarity warp to the recogniser template. */
+  align: number;
+  /** Recogniser forward passes (face and mirror). */
+  embed: number;
+  /** Part of the above spent on rotated copies of the image (0 when the upright face was accepted). */
+  orientation: number;
+  total: number;
+}
+
 export interface AnalyseResult {
   /** Faces, largest first, in the coordinates of the analysed (EXIF-applied, rotated, cropped) image. */
   faces: DetectedFace[];
@@ -55,6 +79,7 @@ export interface AnalyseResult {
   image: ImageSummary;
   /** L2-normalised embedding of `faces[0]` (always computed: it also decides the orientation). */
   embedding: Float32Array;
+  timings: StageTimings;
 }
 
 export interface LocateResult {
@@ -63,6 +88,7 @@ export interface LocateResult {
   image: ImageSummary;
   /** L2-normalised embedding of `faces[0]` (computed while choosing the orientation). */
   embedding: Float32Array;
+  timings: StageTimings;
 }
 
 export interface FacePipeline {
@@ -99,38 +125,67 @@ export async function createFacePipeline(options: FacePipelineOptions = {}): Pro
   const sessionOptions = { threads: options.threads ?? 1 };
   const spec = options.recogniser ?? defaultRecogniserSpec();
 
-  const [detectSession, landmarkSession, recogniser] = await Promise.all([
+  const useMesh = (options.landmarks ?? 'mesh') === 'mesh';
+
+  const [detectSession, landmarkSession, recogniser, mesh] = await Promise.all([
     openSession(faceModelPath('fr_detect'), sessionOptions),
     openSession(faceModelPath('fr_landmark'), sessionOptions),
     createRecogniser(spec, sessionOptions),
+    useMesh ? createFaceMesh(options.mesh) : Promise.resolve(undefined),
   ]);
   const detector = createFaceDetector({ detectSession, landmarkSession }, options.detector);
 
   const faceSize = (f: DetectedFace) => Math.min(f.box.width, f.box.height);
 
+  /** Faces with their five points (refined by the mesh when enabled). */
+  async function findFaces(rgb: RgbImage, clock: StageTimings): Promise<DetectedFace[]> {
+    const faces = await detector.detect(rgb, clock);
+    if (!mesh) return faces;
+    const t0 = performance.now();
+    const refined: DetectedFace[] = [];
+    for (const face of faces) {
+      const { points } = await mesh.run(rgb, face.landmarks5);
+      refined.push({ ...face, landmarks5: meshFivePoints(points) });
+    }
+    clock.landmarks += performance.now() - t0;
+    return refined;
+  }
+
   async function locate(input: ImageInput, opts: AnalyseOptions = {}): Promise<LocateResult> {
+    const start = performance.now();
+    const clock: StageTimings = { decode: 0, detect: 0, landmarks: 0, align: 0, embed: 0, orientation: 0, total: 0 };
     const loaded = await loadImage(input, limits, opts.crop);
+    clock.decode = performance.now() - start;
     // Orientation: the detector and landmark model fire on sideways and upside-down faces too (scores ≈ 1, landmarks
     // drawn as if upright), so the rotation is chosen by the recogniser's raw feature norm, which is clearly larger
     // for upright faces. Rotations are only tried when no face is found upright or its norm is low.
     let rgb = loaded.rgb;
     let rotation: Rotation = 0;
-    let faces = await detector.detect(rgb);
-    let first = faces[0] ? await recogniser.embedWithNorm(rgb, faces[0].landmarks5) : undefined;
+    let faces = await findFaces(rgb, clock);
+    let first = faces[0] ? await recogniser.embedWithNorm(rgb, faces[0].landmarks5, clock) : undefined;
     if (tryRotations && (!first || first.norm < confidentNorm)) {
+      // Each rotation is probed with one recogniser pass (no mirror); only the winner gets the full embedding.
+      const t0 = performance.now();
       const uprightNorm = first?.norm ?? 0;
+      let best: { faces: DetectedFace[]; rgb: RgbImage; rotation: Rotation; norm: number } | undefined;
       for (const r of ROTATIONS) {
         const rotated = rotateRgb(loaded.rgb, r);
-        const found = await detector.detect(rotated);
+        const found = await findFaces(rotated, clock);
         if (!found[0]) continue;
-        const e = await recogniser.embedWithNorm(rotated, found[0].landmarks5);
-        if (e.norm > (first?.norm ?? 0) && e.norm > uprightNorm * ROTATION_MARGIN) {
-          faces = found;
-          rgb = rotated;
-          rotation = r;
-          first = e;
+        const t1 = performance.now();
+        const norm = await recogniser.probeNorm(rotated, found[0].landmarks5);
+        clock.embed += performance.now() - t1;
+        if (norm > uprightNorm * ROTATION_MARGIN && norm > (best?.norm ?? 0)) {
+          best = { faces: found, rgb: rotated, rotation: r, norm };
         }
       }
+      if (best) {
+        faces = best.faces;
+        rgb = best.rgb;
+        rotation = best.rotation;
+        first = await recogniser.embedWithNorm(rgb, faces[0]!.landmarks5, clock);
+      }
+      clock.orientation = performance.now() - t0;
     }
     const image: ImageSummary = {
       width: rgb.width,
@@ -160,7 +215,8 @@ export async function createFacePipeline(options: FacePipelineOptions = {}): Pro
         });
       }
     }
-    return { rgb, faces, image, embedding: first!.embedding };
+    clock.total = performance.now() - start;
+    return { rgb, faces, image, embedding: first!.embedding, timings: roundTimings(clock) };
   }
 
   function embedFace(rgb: RgbImage, face: DetectedFace): Promise<Float32Array> {
@@ -171,12 +227,12 @@ export async function createFacePipeline(options: FacePipelineOptions = {}): Pro
     locate,
     embedFace,
     async analyse(input, opts = {}) {
-      const { faces, image, embedding } = await locate(input, opts);
-      return { faces, faceCount: faces.length, image, embedding };
+      const { faces, image, embedding, timings } = await locate(input, opts);
+      return { faces, faceCount: faces.length, image, embedding, timings };
     },
     info: {
       detector: 'faceplugin-fr_detect',
-      landmarks: 'faceplugin-fr_landmark',
+      landmarks: mesh ? 'faceplugin-fr_landmark+human-facemesh' : 'faceplugin-fr_landmark',
       recogniser: spec.id,
       calibrationId: spec.calibrationId,
       dimensions: 512,
@@ -184,7 +240,20 @@ export async function createFacePipeline(options: FacePipelineOptions = {}): Pro
     limits,
     minFaceSize,
     async close() {
-      await Promise.all([detectSession.release(), landmarkSession.release(), recogniser.close()]);
+      await Promise.all([detectSession.release(), landmarkSession.release(), recogniser.close(), mesh?.close()]);
     },
+  };
+}
+
+function roundTimings(t: StageTimings): StageTimings {
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return {
+    decode: r(t.decode),
+    detect: r(t.detect),
+    landmarks: r(t.landmarks),
+    align: r(t.align),
+    embed: r(t.embed),
+    orientation: r(t.orientation),
+    total: r(t.total),
   };
 }

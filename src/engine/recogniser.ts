@@ -56,7 +56,13 @@ export interface Recogniser {
    * Like `embed`, plus the L2 norm of the raw (un-normalised) model output: a face-likeness signal (upright,
    * well-aligned faces give clearly larger norms than sideways or upside-down ones), used to choose the rotation.
    */
-  embedWithNorm(img: RgbImage, landmarks: Landmarks5): Promise<{ embedding: Float32Array; norm: number }>;
+  embedWithNorm(
+    img: RgbImage,
+    landmarks: Landmarks5,
+    clock?: { align: number; embed: number },
+  ): Promise<{ embedding: Float32Array; norm: number }>;
+  /** Raw feature norm of one forward pass (no mirror image): a cheap face-likeness probe for the orientation search. */
+  probeNorm(img: RgbImage, landmarks: Landmarks5): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -84,10 +90,10 @@ export async function createRecogniser(spec: RecogniserSpec, sessionOptions?: Se
 
   async function embedAlignedWithNorm(aligned: RgbImage): Promise<{ embedding: Float32Array; norm: number }> {
     const e = await raw(aligned);
-    let norm = Math.hypot(...e);
+    let norm = norm2(e);
     if (spec.flipAugment) {
       const f = await raw(flipHorizontal(aligned));
-      norm = (norm + Math.hypot(...f)) / 2;
+      norm = (norm + norm2(f)) / 2;
       for (let i = 0; i < e.length; i++) e[i]! += f[i]!;
     }
     return { embedding: l2normalise(e), norm };
@@ -103,13 +109,30 @@ export async function createRecogniser(spec: RecogniserSpec, sessionOptions?: Se
     embed(img, landmarks) {
       return embedAligned(alignFace(img, landmarks, spec.template, spec.size));
     },
-    embedWithNorm(img, landmarks) {
-      return embedAlignedWithNorm(alignFace(img, landmarks, spec.template, spec.size));
+    async embedWithNorm(img, landmarks, clock) {
+      const t0 = performance.now();
+      const aligned = alignFace(img, landmarks, spec.template, spec.size);
+      const t1 = performance.now();
+      const out = await embedAlignedWithNorm(aligned);
+      if (clock) {
+        clock.align += t1 - t0;
+        clock.embed += performance.now() - t1;
+      }
+      return out;
+    },
+    async probeNorm(img, landmarks) {
+      return norm2(await raw(alignFace(img, landmarks, spec.template, spec.size)));
     },
     async close() {
       await session.release();
     },
   };
+}
+
+function norm2(v: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
+  return Math.sqrt(sum);
 }
 
 export function l2normalise(v: Float32Array): Float32Array {
