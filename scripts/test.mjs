@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: runs every *.test.ts under src/ and test/ with node's test runner (TypeScript through tsx).
+// `npm test`: runs every *.test.ts under src/, test/, web/ and e2e/ with node's test runner (TypeScript through tsx).
 // PostgreSQL-backed tests use SHIREN_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test, the
 // machine's server). If it cannot be reached they are skipped with a notice, except under CI=true, where that fails.
 import { spawn } from 'node:child_process';
@@ -39,7 +39,8 @@ function reachable(url) {
   });
 }
 
-const files = [...find(path.join(root, 'src')), ...find(path.join(root, 'test'))]
+const files = ['src', 'test', 'web', 'e2e']
+  .flatMap((d) => find(path.join(root, d)))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {
