@@ -12,6 +12,7 @@ import { errorEnvelopeSchema, sendNativeError } from './api/common/errors.js';
 import { registerHealth, type ReadinessCheck } from './api/common/health.js';
 import { loggerOptions } from './api/common/logging.js';
 import { createMetrics, registerMetrics, type Metrics } from './api/common/metrics.js';
+import { registerH5, type H5ApiDeps } from './api/h5/index.js';
 import { nativeApi } from './api/native/index.js';
 import type { Core } from './core.js';
 
@@ -26,6 +27,8 @@ export interface BuildAppOptions {
   nativeRoutes?: ((app: FastifyInstance) => Promise<void> | void)[];
   /** Metric gauges registered by other components. */
   onMetrics?: (metrics: Metrics) => void;
+  /** The H5 page's API (/h5/api), the built page (/h5/) and the demo (/h5/demo). */
+  h5?: H5ApiDeps;
   /** Override the logger (tests pass false). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -124,5 +127,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     authenticate: opts.core.authenticate,
     routes: opts.nativeRoutes ?? [],
   });
+  if (opts.h5) await registerH5(app, opts.h5);
   return app;
 }

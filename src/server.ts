@@ -9,6 +9,14 @@ import { bootstrapFirstRun, type FirstRunCredentials } from './auth/bootstrap.js
 import type { Config } from './config.js';
 import { openCore, type Core } from './core.js';
 import { faceRoutes } from './api/native/face-routes.js';
+import { planRoutes } from './api/native/plan-routes.js';
+import { sessionRoutes } from './api/native/session-routes.js';
+import { createTransactor } from './store/repos/index.js';
+import { createCallbackSender } from './verify/callbacks.js';
+import { createJobs } from './verify/jobs.js';
+import { createPlanService } from './verify/plans.js';
+import { createRetention } from './verify/retention.js';
+import { createSessionService } from './verify/sessions.js';
 import { createFaceEngine } from './engine/index.js';
 import { loadEngineInBackground, type LoadingEngine } from './verify/engine-holder.js';
 import { createFaceService } from './verify/face-service.js';
@@ -76,9 +84,36 @@ export async function startServer(
   try {
     const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
     const faces = createFaceService({ engines: engine });
+    const transaction = createTransactor(core.store.db);
+    const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring });
+    // The real FrameAnalyser (engine frame analysis in the worker pool) and the liveness challenges are wired by the
+    // integration of src/engine/frame-analysis.ts and src/verify/liveness; until then attempts answer clearly.
+    const sessions = createSessionService({
+      repos: core.repos,
+      transaction,
+      blobs: core.blobs,
+      keyring: core.keyring,
+      faces,
+      publicUrl: config.publicUrl,
+      limits: { ...config.sessions, maxImageBytes: config.engine.maxImageBytes },
+      ensureApp: (name) => core.accessKeys.ensureApp(name),
+    });
+    const jobs = createJobs({
+      callbacks: createCallbackSender({
+        transaction,
+        callbacks: core.repos.callbacks,
+        sessions: core.repos.sessions,
+        plans: core.repos.plans,
+        keyring: core.keyring,
+        log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
+      }),
+      retention: createRetention({ transaction, blobs: core.blobs }),
+      log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
+    });
     app = await buildApp({
       core,
-      nativeRoutes: [faceRoutes(faces)],
+      nativeRoutes: [faceRoutes(faces), planRoutes(plans), sessionRoutes(sessions)],
+      h5: { sessions, demo: config.sessions.h5Demo },
       readiness: [engineReadiness(engine)],
       onMetrics: (m) => {
         m.gauge(
@@ -98,6 +133,8 @@ export async function startServer(
     }, 10 * 60_000);
     purge.unref();
     app.addHook('onClose', async () => clearInterval(purge));
+    jobs.start();
+    app.addHook('onClose', async () => jobs.stop());
     await app.listen({ port: config.port, host: config.host });
     print(banner(config, core, creds));
   } catch (err) {

@@ -58,6 +58,119 @@ export interface SettingTable {
   updated_at: Timestamp;
 }
 
+export type LivenessMode = 'silent' | 'action' | 'flash' | 'none';
+export type CompareSource = 'uploaded' | 'previous' | 'registry' | 'none';
+export type IdentityInput = 'user' | 'preset' | 'none';
+export type SessionStatus = 'created' | 'in_progress' | 'passed' | 'failed' | 'expired';
+
+export interface PlanTable {
+  id: Generated<number>;
+  app_id: string;
+  name: string;
+  liveness_mode: LivenessMode;
+  action_count: number;
+  /** JSON array of action names. */
+  action_pool: Json;
+  compare_source: CompareSource;
+  identity_input: IdentityInput;
+  threshold_score: number;
+  passive_liveness_threshold: number | null;
+  max_attempts: number;
+  invalidate_on_failure: boolean;
+  success_url: string | null;
+  failure_url: string | null;
+  callback_url: string | null;
+  /** AES-256-GCM ciphertext of the callback signing secret. */
+  callback_secret_enc: string | null;
+  result_retention_hours: number;
+  media_retention_hours: number;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  disabled_at: Timestamp | null;
+}
+
+export interface VerifySessionTable {
+  id: string;
+  token: string;
+  app_id: string;
+  plan_id: number;
+  status: SessionStatus;
+  outer_order_no: string | null;
+  /** Ciphertext (purpose "identity"). */
+  identity_name_enc: string | null;
+  identity_number_enc: string | null;
+  /** Keyed digest of the ID number, for look-ups. */
+  identity_number_digest: string | null;
+  reference_blob_key: string | null;
+  previous_session_id: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  finished_at: Timestamp | null;
+  /** JSON: passed, code, message, score, threshold, livenessScore. */
+  result: Json | null;
+  best_frame_key: string | null;
+  env_frame_key: string | null;
+  /** When the whole session (rows and blobs) is deleted. */
+  purge_at: Timestamp;
+  /** When its images are deleted. */
+  media_purge_at: Timestamp;
+  client_ip_digest: string | null;
+  user_agent: string | null;
+}
+
+export interface VerifyAttemptTable {
+  id: Generated<number>;
+  session_id: string;
+  order: number;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  passed: boolean;
+  code: string;
+  message: string;
+  score: number | null;
+  threshold: number | null;
+  liveness_score: number | null;
+  challenge: Json | null;
+  details: Json | null;
+  /** Charge counter: real face-engine calls made for this attempt. */
+  engine_calls: number;
+  client_ip_digest: string | null;
+}
+
+export interface ChallengeTable {
+  /** The nonce: 32 random bytes, base64url. */
+  id: string;
+  session_id: string;
+  spec: Json;
+  issued_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface CallbackDeliveryTable {
+  id: Generated<number>;
+  session_id: string;
+  url: string;
+  body: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  status: 'pending' | 'delivered' | 'failed';
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
+
+export interface CallbackTryTable {
+  id: Generated<number>;
+  delivery_id: number;
+  try_no: number;
+  at: Timestamp;
+  http_status: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
 export interface Database {
   app: AppTable;
   access_key: AccessKeyTable;
@@ -65,6 +178,12 @@ export interface Database {
   request_nonce: RequestNonceTable;
   audit_log: AuditLogTable;
   setting: SettingTable;
+  plan: PlanTable;
+  verify_session: VerifySessionTable;
+  verify_attempt: VerifyAttemptTable;
+  challenge: ChallengeTable;
+  callback_delivery: CallbackDeliveryTable;
+  callback_try: CallbackTryTable;
 }
 
 export type AppRow = Selectable<AppTable>;
@@ -73,3 +192,14 @@ export type NewAccessKey = Insertable<AccessKeyTable>;
 export type AccessKeyUpdate = Updateable<AccessKeyTable>;
 export type AdminUserRow = Selectable<AdminUserTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
+export type PlanRow = Selectable<PlanTable>;
+export type NewPlan = Insertable<PlanTable>;
+export type PlanUpdate = Updateable<PlanTable>;
+export type VerifySessionRow = Selectable<VerifySessionTable>;
+export type NewVerifySession = Insertable<VerifySessionTable>;
+export type VerifySessionUpdate = Updateable<VerifySessionTable>;
+export type VerifyAttemptRow = Selectable<VerifyAttemptTable>;
+export type NewVerifyAttempt = Insertable<VerifyAttemptTable>;
+export type ChallengeRow = Selectable<ChallengeTable>;
+export type CallbackDeliveryRow = Selectable<CallbackDeliveryTable>;
+export type CallbackTryRow = Selectable<CallbackTryTable>;

@@ -4,9 +4,11 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-foundation.js';
+import * as m0002 from './0002-sessions.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
+  '0002-sessions': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

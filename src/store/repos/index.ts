@@ -3,8 +3,13 @@ import type { Database } from '../schema.js';
 import { createAccessKeyRepo } from './access-key-repo.js';
 import { createAdminUserRepo } from './admin-user-repo.js';
 import { createAppRepo } from './app-repo.js';
+import { createAttemptRepo } from './attempt-repo.js';
 import { createAuditRepo } from './audit-repo.js';
+import { createCallbackRepo } from './callback-repo.js';
+import { createChallengeRepo } from './challenge-repo.js';
 import { createNonceRepo } from './nonce-repo.js';
+import { createPlanRepo } from './plan-repo.js';
+import { createSessionRepo } from './session-repo.js';
 import { createSettingRepo } from './setting-repo.js';
 
 export function createRepos(db: Kysely<Database>) {
@@ -15,6 +20,18 @@ export function createRepos(db: Kysely<Database>) {
     nonces: createNonceRepo(db),
     audit: createAuditRepo(db),
     settings: createSettingRepo(db),
+    plans: createPlanRepo(db),
+    sessions: createSessionRepo(db),
+    attempts: createAttemptRepo(db),
+    challenges: createChallengeRepo(db),
+    callbacks: createCallbackRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;
+
+/** Runs fn with repositories bound to one transaction: all its writes commit together or not at all (no nesting). */
+export type Transactor = <T>(fn: (repos: Repos) => Promise<T>) => Promise<T>;
+
+export function createTransactor(db: Kysely<Database>): Transactor {
+  return (fn) => db.transaction().execute((trx) => fn(createRepos(trx)));
+}
