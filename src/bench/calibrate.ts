@@ -19,6 +19,7 @@ import {
 import { buildCalibrationTable } from './calibration-table.js';
 import {
   buildCorpus,
+  labelSuspects,
   genuineSimilarities,
   identityCount,
   identityHalf,
@@ -29,7 +30,7 @@ import {
 } from './corpus.js';
 import { listAsianFaces, listLfw, type AsianFaces, type BenchImage } from './datasets.js';
 import { EmbeddingCache, embedAll, pipelineFingerprint } from './embed-all.js';
-import { mergeReviewed } from './reviewed-same-person.js';
+import { mergeReviewed, REVIEWED_MISLABELLED } from './reviewed-labels.js';
 import { accumulateImpostors, ImpostorStats, passRate } from './metrics.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -67,6 +68,8 @@ export async function loadEmbeddedData(opts: LoadOptions): Promise<LoadedData> {
   const lfwImages = listLfw(opts.dataDir).filter(keep);
   const asianFaces = listAsianFaces(opts.dataDir);
   mergeReviewed(asianFaces.person);
+  const mislabelled = new Set(REVIEWED_MISLABELLED.map((m) => m.key));
+  asianFaces.images = asianFaces.images.filter((img) => !mislabelled.has(img.key));
   asianFaces.images = asianFaces.images.filter(keep);
   const all = [...lfwImages, ...asianFaces.images];
   opts.log(
@@ -174,6 +177,7 @@ export interface CalibrationResult {
   table: CalibrationTable;
   holdout: HoldoutRow[];
   topAsianImpostors: Array<{ a: string; b: string; similarity: number; score: number }>;
+  labelSuspects: ReturnType<typeof labelSuspects>;
   lfwStats: ImpostorStats;
   asianStats: ImpostorStats;
   file: string;
@@ -199,7 +203,7 @@ export async function runCalibration(
   );
   const asianDs = describe(
     'asian-faces',
-    'all asian-faces folders (Thai identity excluded); impostors = all pairs of different people across and within folders; the same person in several folders or under two names (CROSS_SOURCE_IDENTITIES.csv + src/bench/reviewed-same-person.ts) is not an impostor',
+    'all asian-faces folders (Thai identity excluded); impostors = all pairs of different people across and within folders; the same person in several folders or under two names (CROSS_SOURCE_IDENTITIES.csv + src/bench/reviewed-labels.ts) is not an impostor',
     data.asian,
     asianStats,
   );
@@ -261,5 +265,5 @@ export async function runCalibration(
   }));
   const file = path.join(repoRoot, 'src', 'engine', 'calibration', `${table.id}.json`);
   if (opts.write) writeFileSync(file, JSON.stringify(table, null, 2) + '\n');
-  return { table, holdout, topAsianImpostors, lfwStats, asianStats, file };
+  return { table, holdout, topAsianImpostors, labelSuspects: labelSuspects(data.asian), lfwStats, asianStats, file };
 }

@@ -33,7 +33,7 @@ export function chooseThresholds(datasets: CalibrationDataset[]): {
   for (const far of FAR_LEVELS) {
     let t = Math.max(...datasets.map((d) => d.thresholds[far]));
     if (t <= prev) {
-      t = Math.round((prev + 1e-6) * 1e6) / 1e6;
+      t = (Math.round(prev * 1e6) + 1) / 1e6;
       lifted.push(far);
     }
     thresholds[far] = t;

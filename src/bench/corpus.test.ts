@@ -8,12 +8,13 @@ import {
   genuineSimilarities,
   identityCount,
   impostorStats,
+  labelSuspects,
   subCorpus,
   topImpostorPairs,
 } from './corpus.js';
 import { pairKey, type BenchImage } from './datasets.js';
 import { EmbeddingCache } from './embed-all.js';
-import { mergeReviewed } from './reviewed-same-person.js';
+import { mergeReviewed } from './reviewed-labels.js';
 
 const unit = (angle: number): Float32Array => Float32Array.from([Math.cos(angle), Math.sin(angle), 0, 0]);
 
@@ -83,4 +84,32 @@ test('reviewed same-person pairs are merged into one person, also across existin
   assert.equal(person.get('asian-faces/y/A'), 'person:1');
   assert.equal(person.get('asian-faces/w/C'), person.get('asian-faces/w/D'));
   assert.notEqual(person.get('asian-faces/w/C'), 'person:1');
+});
+
+test('labelSuspects flags an image that is closer to another identity of its folder', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'shiren-cache-'));
+  try {
+    const cache = new EmbeddingCache(dir, 'k', 4);
+    const images: BenchImage[] = [];
+    const add = (id: string, n: number, angle: number): void => {
+      const im: BenchImage = {
+        file: '',
+        key: `asian-faces/s/${id}/${n}.jpg`,
+        identity: `asian-faces/s/${id}`,
+        set: 's',
+      };
+      images.push(im);
+      cache.put(im.key, unit(angle), { ms: 1 });
+    };
+    [0, 0.05, 0.1].forEach((a, i) => add('A', i, a));
+    [1.5, 1.55, 1.6].forEach((a, i) => add('B', i, a));
+    add('A', 9, 1.52); // filed under A, looks like B
+    const suspects = labelSuspects(buildCorpus(images, cache));
+    assert.deepEqual(
+      suspects.map((s) => [s.key, s.other]),
+      [['asian-faces/s/A/9.jpg', 'asian-faces/s/B']],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

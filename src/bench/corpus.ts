@@ -132,3 +132,42 @@ export function identityHalf(identity: string): 0 | 1 {
   const h = createHash('sha256').update(identity).digest();
   return (h[0]! & 1) as 0 | 1;
 }
+
+/**
+ * Label-consistency suspects: images (of identities with several images) whose mean similarity to the images of
+ * another identity of the same folder is higher than to the other images of their own identity. For review by hand.
+ */
+export function labelSuspects(c: Corpus): Array<{ key: string; own: number; other: string; otherMean: number }> {
+  const byIdentity = new Map<string, number[]>();
+  c.images.forEach((img, i) => {
+    const list = byIdentity.get(img.identity) ?? [];
+    list.push(i);
+    byIdentity.set(img.identity, list);
+  });
+  const mean = (r: number, rows: number[]): number => {
+    let s = 0;
+    let n = 0;
+    for (const x of rows) {
+      if (x === r) continue;
+      s += dotAt(c.matrix, r * c.dim, x * c.dim, c.dim);
+      n++;
+    }
+    return n ? s / n : NaN;
+  };
+  const out: Array<{ key: string; own: number; other: string; otherMean: number }> = [];
+  for (const [id, rows] of byIdentity) {
+    if (rows.length < 3) continue;
+    const set = c.images[rows[0]!]!.set;
+    for (const r of rows) {
+      const own = mean(r, rows);
+      let best = { id: '', m: -Infinity };
+      for (const [id2, rows2] of byIdentity) {
+        if (id2 === id || rows2.length < 3 || c.images[rows2[0]!]!.set !== set) continue;
+        const m = mean(r, rows2);
+        if (m > best.m) best = { id: id2, m };
+      }
+      if (best.m > own) out.push({ key: c.images[r]!.key, own, other: best.id, otherMean: best.m });
+    }
+  }
+  return out.sort((a, b) => b.otherMean - b.own - (a.otherMean - a.own));
+}

@@ -17,8 +17,22 @@ import { createProgress } from './progress.js';
 
 export const EMBEDDING_DIM = 512;
 
-/** Engine files whose content defines the embedding (hashed into the cache key). */
-const ENGINE_FILES = ['align.ts', 'detector.ts', 'image.ts', 'models.ts', 'pipeline.ts', 'recogniser.ts'];
+/**
+ * Engine files that do NOT influence an embedding; every other non-test `.ts` file of src/engine is hashed into the
+ * cache key (so a new pipeline file is covered by default).
+ */
+const NOT_EMBEDDING = new Set([
+  'calibration.ts',
+  'index.ts',
+  'pool.ts',
+  'worker.ts',
+  'worker-protocol.ts',
+  'liveness.ts',
+  'quality.ts',
+  'types.ts',
+]);
+const isEngineSource = (f: string): boolean =>
+  /\.(ts|js)$/.test(f) && !/\.test\.(ts|js)$/.test(f) && !/^(eval|frame)-/.test(f) && !f.endsWith('.d.ts');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -32,10 +46,12 @@ export function pipelineFingerprint(options: FacePipelineOptions = {}): {
   const spec = defaultRecogniserSpec();
   const h = createHash('sha256');
   const engineDir = path.join(here, '..', 'engine');
-  for (const f of ENGINE_FILES) {
-    const p = path.join(engineDir, f.replace(/\.ts$/, ext));
+  const files = readdirSync(engineDir)
+    .filter((f) => isEngineSource(f) && f.endsWith(ext) && !NOT_EMBEDDING.has(f.replace(/\.js$/, '.ts')))
+    .sort();
+  for (const f of files) {
     h.update(f);
-    if (existsSync(p)) h.update(readFileSync(p));
+    h.update(readFileSync(path.join(engineDir, f)));
   }
   for (const m of ['fr_detect', 'fr_landmark', 'fr_feature']) {
     const p = faceModelPath(m);
@@ -48,7 +64,7 @@ export function pipelineFingerprint(options: FacePipelineOptions = {}): {
   return {
     key: `${spec.id}-${hash}`,
     modelId: spec.id,
-    detail: `${spec.id}; fingerprint ${hash} = sha256 of src/engine/{${ENGINE_FILES.join(',')}} + model sizes + recogniser spec + options ${JSON.stringify(options)}`,
+    detail: `${spec.id}; fingerprint ${hash} = sha256 of src/engine/{${files.join(',')}} + model sizes + recogniser spec + options ${JSON.stringify(options)}`,
   };
 }
 

@@ -8,16 +8,17 @@ const GRID = 1e6;
 
 /** Smallest multiple of 1e-6 strictly greater than `x`. */
 export function gridAbove(x: number): number {
-  let t = (Math.floor(x * GRID) + 1) / GRID;
-  while (t <= x) t += 1 / GRID;
-  return t;
+  let n = Math.floor(x * GRID) + 1;
+  while (n / GRID <= x) n++;
+  while ((n - 1) / GRID > x) n--;
+  return n / GRID;
 }
 
 /** Smallest multiple of 1e-6 that is ≥ `x`. */
 export function gridAtOrAbove(x: number): number {
-  let t = Math.ceil(x * GRID - 1e-7) / GRID;
-  while (t < x) t += 1 / GRID;
-  return t;
+  let n = Math.ceil(x * GRID - 1e-7);
+  while (n / GRID < x) n++;
+  return n / GRID;
 }
 
 /**

@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import sharp from 'sharp';
 import { loadCalibration, type CalibrationTable, type DecisionFarLevel } from '../engine/calibration.js';
-import { loadImage } from '../engine/image.js';
 import { createFacePipeline } from '../engine/pipeline.js';
 import {
   decisionRates,
@@ -43,11 +42,9 @@ export function markdownTable(head: string[], rows: Array<Array<string | number>
   return [line(cells[0]!), `| ${w.map((n) => '-'.repeat(n)).join(' | ')} |`, ...cells.slice(1).map(line)].join('\n');
 }
 
-interface StageTimes {
-  decode: number[];
-  detectLandmarks: number[];
-  embed: number[];
-}
+const STAGES = ['decode', 'detect', 'landmarks', 'align', 'embed', 'orientation', 'total'] as const;
+type Stage = (typeof STAGES)[number];
+type StageTimes = Record<Stage, number[]>;
 
 const DECISION: DecisionFarLevel[] = ['1e-3', '1e-4', '1e-5', '1e-6'];
 
@@ -74,25 +71,16 @@ async function selfie(file: string): Promise<Uint8Array> {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+/** Per-stage wall-clock times reported by the pipeline (`analyse().timings`), one thread, images analysed in turn. */
 async function measureStages(files: string[], log: Log): Promise<StageTimes> {
   const pipeline = await createFacePipeline();
-  const t: StageTimes = { decode: [], detectLandmarks: [], embed: [] };
+  const t = Object.fromEntries(STAGES.map((s) => [s, [] as number[]])) as StageTimes;
   const progress = createProgress('latency', files.length);
   try {
     for (const f of files) {
-      const bytes = new Uint8Array(readFileSync(f));
-      let t0 = performance.now();
-      await loadImage(bytes, pipeline.limits);
-      const decode = performance.now() - t0;
-      t0 = performance.now();
       try {
-        const { rgb, faces } = await pipeline.locate(bytes);
-        const locate = performance.now() - t0;
-        t0 = performance.now();
-        await pipeline.embedFace(rgb, faces[0]!);
-        t.embed.push(performance.now() - t0);
-        t.decode.push(decode);
-        t.detectLandmarks.push(Math.max(0, locate - decode));
+        const r = await pipeline.analyse(new Uint8Array(readFileSync(f)));
+        for (const s of STAGES) t[s].push(r.timings[s]);
       } catch {
         // no face: not a latency sample
       }
@@ -102,7 +90,7 @@ async function measureStages(files: string[], log: Log): Promise<StageTimes> {
     progress.done();
     await pipeline.close();
   }
-  log(`stage latency on ${t.embed.length} images`);
+  log(`stage latency on ${t.total.length} images`);
   return t;
 }
 
@@ -166,7 +154,14 @@ async function measureEngine(
 }
 
 export interface BenchReport {
-  machine: { cpus: number; cpuModel: string; memGiB: number; node: string };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memGiB: number;
+    node: string;
+    loadAvgAtStart: number[];
+    loadAvgAtEnd: number[];
+  };
   calibration: { id: string; version: number; provisional: boolean; thresholds: CalibrationTable['thresholds'] };
   lfw: {
     images: number;
@@ -187,7 +182,8 @@ export interface BenchReport {
   }>;
   holdout: HoldoutRow[];
   topAsianImpostors: Array<{ a: string; b: string; similarity: number; score: number }>;
-  stages: Record<keyof StageTimes, { p50: number; p95: number; n: number }>;
+  labelSuspects: Array<{ key: string; own: number; other: string; otherMean: number }>;
+  stages: Record<Stage, { p50: number; p95: number; n: number }>;
   pipelineCompare: { p50: number; p95: number; n: number };
   engine: EngineBench[];
   peakRssMiB: number;
@@ -218,6 +214,7 @@ export function quickSample(pairs: LfwPair[]): (img: BenchImage) => boolean {
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const { log } = opts;
+  const loadAvgAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const pairs = readLfwPairs(opts.dataDir);
   const usable = opts.quick ? quickPairs(pairs) : pairs;
   const sample = opts.quick ? quickSample(usable) : undefined;
@@ -331,6 +328,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       memGiB: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
+      loadAvgAtStart,
+      loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
     },
     calibration: { id: table.id, version: table.version, provisional: table.provisional, thresholds: table.thresholds },
     lfw: {
@@ -345,11 +344,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     asian,
     holdout: cal.holdout,
     topAsianImpostors: cal.topAsianImpostors,
-    stages: {
-      decode: summary(stageTimes.decode),
-      detectLandmarks: summary(stageTimes.detectLandmarks),
-      embed: summary(stageTimes.embed),
-    },
+    labelSuspects: cal.labelSuspects,
+    stages: Object.fromEntries(STAGES.map((st) => [st, summary(stageTimes[st])])) as BenchReport['stages'],
     pipelineCompare: summary(inproc),
     engine,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -435,24 +431,44 @@ export function formatReport(r: BenchReport): string {
       ]),
     ),
   );
+  out.push('', '### Label-consistency suspects (closer on average to another identity of the same folder)', '');
+  out.push(
+    markdownTable(
+      ['image', 'mean sim. own identity', 'closest other identity', 'mean sim. other'],
+      r.labelSuspects
+        .slice(0, 15)
+        .map((x) => [
+          x.key.replace('asian-faces/', ''),
+          x.own.toFixed(3),
+          x.other.replace('asian-faces/', ''),
+          x.otherMean.toFixed(3),
+        ]),
+    ),
+  );
+  out.push(`(${r.labelSuspects.length} suspects in all; the list is in the JSON report)`);
   out.push('', '### Latency and throughput', '');
   const ms = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'n/a');
-  const lrows: Array<Array<string | number>> = [
-    ['decode (sharp, EXIF, RGB)', ms(r.stages.decode.p50), ms(r.stages.decode.p95), r.stages.decode.n],
-    [
-      'detect + landmarks (locate − decode)',
-      ms(r.stages.detectLandmarks.p50),
-      ms(r.stages.detectLandmarks.p95),
-      r.stages.detectLandmarks.n,
-    ],
-    ['embed (align + fr_feature ×2 flip)', ms(r.stages.embed.p50), ms(r.stages.embed.p95), r.stages.embed.n],
-    [
-      'compare 2 × 640×480 JPEG, in-process, 1 thread',
-      ms(r.pipelineCompare.p50),
-      ms(r.pipelineCompare.p95),
-      r.pipelineCompare.n,
-    ],
-  ];
+  const stageNames: Record<Stage, string> = {
+    decode: 'decode (checks, header, sharp decode, EXIF)',
+    detect: 'detect (fr_detect)',
+    landmarks: 'landmarks (fr_landmark + face mesh)',
+    align: 'align (warp to 112×112)',
+    embed: 'embed (fr_feature, face + mirror)',
+    orientation: 'of which rotated copies',
+    total: 'total analyse() of one image',
+  };
+  const lrows: Array<Array<string | number>> = STAGES.map((st) => [
+    stageNames[st],
+    ms(r.stages[st].p50),
+    ms(r.stages[st].p95),
+    r.stages[st].n,
+  ]);
+  lrows.push([
+    'compare 2 × 640×480 JPEG, in-process, 1 thread',
+    ms(r.pipelineCompare.p50),
+    ms(r.pipelineCompare.p95),
+    r.pipelineCompare.n,
+  ]);
   for (const e of r.engine) {
     lrows.push([
       `compare 640×480 JPEGs via engine pool, ${e.workers} worker(s), sequential`,
