@@ -83,24 +83,59 @@ export function warpAffine(img: RgbImage, m: Affine, outWidth: number, outHeight
   const k = Math.max(1, Math.min(8, Math.ceil(scale - 0.25)));
   const out = new Uint8Array(outWidth * outHeight * 3);
   const { data, width, height } = img;
+  const [i0, i1, i2, i3, i4, i5] = inv;
+  const n = k * k;
   const acc = [0, 0, 0];
   for (let y = 0; y < outHeight; y++) {
     for (let x = 0; x < outWidth; x++) {
-      acc[0] = acc[1] = acc[2] = 0;
+      let r = 0;
+      let g = 0;
+      let b = 0;
       for (let sy = 0; sy < k; sy++) {
         const py = y + (sy + 0.5) / k - 0.5;
         for (let sx = 0; sx < k; sx++) {
           const px = x + (sx + 0.5) / k - 0.5;
-          const u = inv[0] * px + inv[1] * py + inv[2];
-          const v = inv[3] * px + inv[4] * py + inv[5];
-          sampleBilinear(data, width, height, u, v, acc);
+          const u = i0 * px + i1 * py + i2;
+          const v = i3 * px + i4 * py + i5;
+          const x0 = Math.floor(u);
+          const y0 = Math.floor(v);
+          if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+            // Fast path: all four neighbours inside (same arithmetic as sampleBilinear, without the checks).
+            const fx = u - x0;
+            const fy = v - y0;
+            const w00 = (1 - fy) * (1 - fx);
+            const w01 = (1 - fy) * fx;
+            const w10 = fy * (1 - fx);
+            const w11 = fy * fx;
+            const p00 = (y0 * width + x0) * 3;
+            const p10 = p00 + width * 3;
+            r += w00 * data[p00]!;
+            g += w00 * data[p00 + 1]!;
+            b += w00 * data[p00 + 2]!;
+            r += w01 * data[p00 + 3]!;
+            g += w01 * data[p00 + 4]!;
+            b += w01 * data[p00 + 5]!;
+            r += w10 * data[p10]!;
+            g += w10 * data[p10 + 1]!;
+            b += w10 * data[p10 + 2]!;
+            r += w11 * data[p10 + 3]!;
+            g += w11 * data[p10 + 4]!;
+            b += w11 * data[p10 + 5]!;
+          } else {
+            acc[0] = r;
+            acc[1] = g;
+            acc[2] = b;
+            sampleBilinear(data, width, height, u, v, acc);
+            r = acc[0]!;
+            g = acc[1]!;
+            b = acc[2]!;
+          }
         }
       }
       const o = (y * outWidth + x) * 3;
-      const n = k * k;
-      out[o] = Math.round(acc[0]! / n);
-      out[o + 1] = Math.round(acc[1]! / n);
-      out[o + 2] = Math.round(acc[2]! / n);
+      out[o] = Math.round(r / n);
+      out[o + 1] = Math.round(g / n);
+      out[o + 2] = Math.round(b / n);
     }
   }
   return { data: out, width: outWidth, height: outHeight };

@@ -137,9 +137,8 @@ export async function createFacePipeline(options: FacePipelineOptions = {}): Pro
 
   const faceSize = (f: DetectedFace) => Math.min(f.box.width, f.box.height);
 
-  /** Faces with their five points (refined by the mesh when enabled). */
-  async function findFaces(rgb: RgbImage, clock: StageTimings): Promise<DetectedFace[]> {
-    const faces = await detector.detect(rgb, clock);
+  /** Replaces each face's five points with the mesh's (when the mesh is enabled). */
+  async function refine(rgb: RgbImage, faces: DetectedFace[], clock: StageTimings): Promise<DetectedFace[]> {
     if (!mesh) return faces;
     const t0 = performance.now();
     const refined: DetectedFace[] = [];
@@ -161,16 +160,17 @@ export async function createFacePipeline(options: FacePipelineOptions = {}): Pro
     // for upright faces. Rotations are only tried when no face is found upright or its norm is low.
     let rgb = loaded.rgb;
     let rotation: Rotation = 0;
-    let faces = await findFaces(rgb, clock);
+    let faces = await refine(rgb, await detector.detect(rgb, clock), clock);
     let first = faces[0] ? await recogniser.embedWithNorm(rgb, faces[0].landmarks5, clock) : undefined;
     if (tryRotations && (!first || first.norm < confidentNorm)) {
-      // Each rotation is probed with one recogniser pass (no mirror); only the winner gets the full embedding.
+      // Each rotation is probed with fr_landmark's points and one recogniser pass (no mirror, no mesh); only the
+      // winner gets the mesh and the full embedding.
       const t0 = performance.now();
       const uprightNorm = first?.norm ?? 0;
       let best: { faces: DetectedFace[]; rgb: RgbImage; rotation: Rotation; norm: number } | undefined;
       for (const r of ROTATIONS) {
         const rotated = rotateRgb(loaded.rgb, r);
-        const found = await findFaces(rotated, clock);
+        const found = await detector.detect(rotated, clock);
         if (!found[0]) continue;
         const t1 = performance.now();
         const norm = await recogniser.probeNorm(rotated, found[0].landmarks5);
@@ -180,9 +180,9 @@ export async function createFacePipeline(options: FacePipelineOptions = {}): Pro
         }
       }
       if (best) {
-        faces = best.faces;
         rgb = best.rgb;
         rotation = best.rotation;
+        faces = await refine(rgb, best.faces, clock);
         first = await recogniser.embedWithNorm(rgb, faces[0]!.landmarks5, clock);
       }
       clock.orientation = performance.now() - t0;
