@@ -7,6 +7,7 @@ import { config, describeFatal, withCore } from './context.js';
 import { registerBenchCommand } from './bench-command.js';
 import { registerFaceCommands } from './face-commands.js';
 import { registerKeysCommands } from './keys-commands.js';
+import { registerPlansCommands } from './plans-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('shiren')
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     });
 
   registerKeysCommands(program);
+  registerPlansCommands(program);
   registerFaceCommands(program);
   registerBenchCommand(program);
   return program;

@@ -46,8 +46,9 @@ export function createJobs(deps: JobsDeps) {
   return {
     /** Runs every job once and waits (tests, and `shiren` commands that want the work done now). */
     async runOnce() {
-      const callbacks = await deps.callbacks.deliverDue(100);
+      // Retention first: expiring a session queues its callback, which is then sent in the same pass.
       const retention = await deps.retention.runOnce();
+      const callbacks = await deps.callbacks.deliverDue(100);
       for (const e of deps.extra ?? []) await e.run();
       return { callbacks, retention };
     },
