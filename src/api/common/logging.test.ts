@@ -10,6 +10,8 @@ test('redactUrl hides tokens and personal query fields, keeps the rest', () => {
     '/rpc?access_token=%5Bredacted%5D&plan_id=1&id_no=%5Bredacted%5D',
   );
   assert.equal(redactUrl('/v1/whoami'), '/v1/whoami');
+  assert.equal(redactUrl('/h5/api/sessions/Yz9rWITm4vak16PBAh5x8oG7/attempts'), '/h5/api/sessions/[token]/attempts');
+  assert.equal(redactUrl('/v1/sessions/Yz9rWITm4vak16PBAh5x8oG7?x=1'), '/v1/sessions/[token]?x=1');
 });
 
 test('request logs carry no credentials, tokens or personal data', async () => {

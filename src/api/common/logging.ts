@@ -7,8 +7,12 @@ import type { FastifyServerOptions } from 'fastify';
 const SENSITIVE_QUERY =
   /^(access_token|signature|securitytoken|x-security-token|client_secret|accesskeysecret|token|verify_token|id_no|id_name|certno|certname|mobile|bankcard|name|idcardnumber)$/i;
 
-/** The URL with sensitive query values replaced, for logs. */
-export function redactUrl(url: string): string {
+/** Verification-session tokens in paths (/v1/sessions/:token, /h5/api/sessions/:token) are bearer capabilities. */
+const SESSION_TOKEN_PATH = /(\/sessions\/)[A-Za-z0-9]{24}(?=[/?]|$)/g;
+
+/** The URL with session tokens in the path and sensitive query values replaced, for logs. */
+export function redactUrl(rawUrl: string): string {
+  const url = rawUrl.replace(SESSION_TOKEN_PATH, '$1[token]');
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
