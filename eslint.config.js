@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config.ts', 'scripts/**', 'test/**', '**/*.test.ts', 'bin/**'],
+    files: ['src/config.ts', 'scripts/**', 'test/**', 'e2e/**', '**/*.test.ts', 'bin/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -89,3 +89,13 @@ export async function waitForScreen(page: Page, name: string, timeout = 30_000):
   const el = await page.waitForSelector(`[data-screen="${name}"]`, { timeout });
   return el.evaluate((node) => ({ ...(node as HTMLElement).dataset }) as Record<string, string>);
 }
+
+/** Waits for the first of several screens; returns its name and data attributes. */
+export async function waitForAnyScreen(
+  page: Page,
+  names: string[],
+  timeout = 30_000,
+): Promise<Record<string, string> & { screen: string }> {
+  const el = await page.waitForSelector(names.map((n) => `[data-screen="${n}"]`).join(', '), { timeout });
+  return el.evaluate((node) => ({ ...(node as HTMLElement).dataset }) as Record<string, string> & { screen: string });
+}

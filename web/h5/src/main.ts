@@ -262,7 +262,7 @@ function instruction(seg: Segment): string {
 }
 
 async function runChallenge(): Promise<void> {
-  show('uploading', h('div.spinner'), h('p.muted', t.loading));
+  show('loading', h('div.spinner'), h('p.muted', t.loading));
   let answer: AttemptAnswer;
   try {
     const spec = await api.challenge();
