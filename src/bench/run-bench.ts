@@ -352,6 +352,50 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   };
 }
 
+/** The project's targets, each with the measured value and whether it is met. */
+export function targetRows(r: BenchReport): Array<[string, string, string]> {
+  const rows: Array<[string, string, string]> = [];
+  const yes = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  rows.push(['LFW 10-fold accuracy ≥ 99.3 %', pct(r.lfw.tenFold.mean), yes(r.lfw.tenFold.mean >= 0.993)]);
+  for (const t of r.lfw.tar.filter((x) => x.far === '1e-3')) {
+    rows.push([`TAR ≥ 97 % at FAR 1e-3 (${t.impostors} impostors)`, pct(t.tar), yes(t.tar >= 0.97)]);
+  }
+  rows.push(['face found in ≥ 99.9 % of LFW images', pct(r.lfw.detectionRate, 3), yes(r.lfw.detectionRate >= 0.999)]);
+  const all = r.asian.find((a) => a.dataset === 'all');
+  if (all) {
+    const x = all.rates['1e-4'];
+    rows.push([
+      'East-Asian, score 70, in-sample: impostor pass ≤ 0.1 %',
+      pct(x.impostorPass, 4),
+      yes(x.impostorPass <= 0.001),
+    ]);
+    rows.push(['East-Asian, score 70, in-sample: genuine pass ≥ 95 %', pct(x.genuinePass), yes(x.genuinePass >= 0.95)]);
+  }
+  for (const h of r.holdout) {
+    const x = h.rates['1e-4'];
+    rows.push([
+      `East-Asian, score 70, held out (${h.testedOn}): impostor pass ≤ 0.1 %`,
+      pct(x.impostorPass, 4),
+      yes(x.impostorPass <= 0.001),
+    ]);
+    rows.push([
+      `East-Asian, score 70, held out (${h.testedOn}): genuine pass ≥ 95 %`,
+      pct(x.genuinePass),
+      yes(x.genuinePass >= 0.95),
+    ]);
+  }
+  const two = r.engine.find((e) => e.workers === 2);
+  if (two) {
+    rows.push([
+      'compare p50 ≤ 80 ms (engine, 2 workers, 640×480 JPEGs)',
+      `${two.latencyP50.toFixed(1)} ms`,
+      yes(two.latencyP50 <= 80),
+    ]);
+    rows.push(['≥ 25 compares/s with 2 cores', two.perSecond.toFixed(1), yes(two.perSecond >= 25)]);
+  }
+  return rows;
+}
+
 /** Human-readable tables of a report (Markdown, also used in docs/benchmarks.md). */
 export function formatReport(r: BenchReport): string {
   const out: string[] = [];
@@ -362,6 +406,8 @@ export function formatReport(r: BenchReport): string {
     `Calibration: ${r.calibration.id} v${r.calibration.version}${r.calibration.provisional ? ' (PROVISIONAL)' : ''}; similarity at score 60/70/80/90: ` +
       DECISION.map((f) => r.calibration.thresholds[f].toFixed(4)).join(' / '),
   );
+  out.push('', '### Targets', '');
+  out.push(markdownTable(['target', 'measured', ''], targetRows(r)));
   out.push('', '### LFW (deep-funneled)', '');
   out.push(
     markdownTable(
