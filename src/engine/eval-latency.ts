@@ -5,14 +5,21 @@
  *
  * The selfies are made in memory from the face-api demo photos (node_modules/@vladmandic/face-api/demo): the largest
  * face, cut out with margin to a 4:3 box, resized to 640×480 and encoded as JPEG quality 90. Nothing is written.
- *  1. In-process pipeline: median per-stage times (the pipeline's own `timings`) and this thread's CPU time per call.
- *  2. The public engine with 2 workers: compare latency p50/p90 one at a time, then compares/s with 4 in flight.
+ *  1. In-process pipeline: median per-stage times (the pipeline's own `timings`) and the process CPU time per call.
+ *  2. CPU time of each stage run on its own (the pipeline's building blocks, one after another).
+ *  3. The public engine with 2 workers: compare latency p50/p90 one at a time, then compares/s with 4 in flight.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { createFacePipeline, type StageTimings } from './pipeline.js';
 import { createFaceEngine } from './index.js';
+import { alignFace, flipHorizontal } from './align.js';
+import { createFaceDetector } from './detector.js';
+import { createFaceMesh, meshFivePoints } from './face-mesh.js';
+import { loadImage, rotateRgb } from './image.js';
+import { faceModelPath, openSession } from './models.js';
+import { createRecogniser, defaultRecogniserSpec } from './recogniser.js';
 
 const { values } = parseArgs({
   options: {
@@ -81,6 +88,42 @@ console.log(
   }),
 );
 await pipeline.close();
+
+{
+  const [detectSession, landmarkSession] = await Promise.all([
+    openSession(faceModelPath('fr_detect')),
+    openSession(faceModelPath('fr_landmark')),
+  ]);
+  const detector = createFaceDetector({ detectSession, landmarkSession });
+  const spec = { ...defaultRecogniserSpec(), flipAugment: false };
+  const recogniser = await createRecogniser(spec);
+  const mesh = await createFaceMesh();
+  const cpuMs: Record<string, number[]> = {};
+  async function stage<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    const c0 = process.cpuUsage();
+    const r = await fn();
+    const c = process.cpuUsage(c0);
+    (cpuMs[name] ??= []).push((c.user + c.system) / 1000);
+    return r;
+  }
+  for (let i = 0; i < repeats; i++) {
+    for (const s of selfies) {
+      const { rgb } = await stage('decode', () => loadImage(s));
+      const faces = await stage('detect+fr_landmark', () => detector.detect(rgb));
+      const m = await stage('mesh', () => mesh.run(rgb, faces[0]!.landmarks5));
+      const aligned = await stage('align', () => alignFace(rgb, meshFivePoints(m.points), spec.template, spec.size));
+      await stage('fr_feature (1 pass)', () => recogniser.embedAligned(aligned));
+      await stage('mirror', () => flipHorizontal(aligned));
+      await stage('rotate 90', () => rotateRgb(rgb, 90));
+    }
+  }
+  console.log(
+    JSON.stringify({
+      medianCpuMsPerStage: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, +median(v).toFixed(2)])),
+    }),
+  );
+  await Promise.all([detectSession.release(), landmarkSession.release(), recogniser.close(), mesh.close()]);
+}
 
 if (!values['skip-engine']) {
   const engine = await createFaceEngine({ workers: 2, transferInputs: false });
