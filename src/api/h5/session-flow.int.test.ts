@@ -461,6 +461,17 @@ describe('verification sessions over HTTP', () => {
       frames: frames('alice'),
     });
     assert.equal(late.json().error.code, 'challenge_invalid');
+    // the attempt route takes bodies past the app's 8 MiB limit, up to 16 MiB
+    const big = await inject('POST', `/h5/api/sessions/${a}/attempts`, {
+      challengeId: 'x',
+      frames: frames('alice', 4).map((f) => ({ ...f, image: 'A'.repeat((9 * 1024 * 1024) / 4) })),
+    });
+    assert.equal(big.json().error.code, 'challenge_invalid');
+    const huge = await inject('POST', `/h5/api/sessions/${a}/attempts`, {
+      challengeId: 'x',
+      pad: 'A'.repeat(17 << 20),
+    });
+    assert.equal(huge.statusCode, 413);
     const unknown = await inject('GET', '/h5/api/sessions/AAAAAAAAAAAAAAAAAAAAAAAA');
     assert.equal(unknown.statusCode, 404);
     assert.equal(unknown.json().error.code, 'not_found');
