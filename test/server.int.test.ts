@@ -113,7 +113,7 @@ describe('bad settings stop the start with one clear line', () => {
 });
 
 for (const backend of BACKENDS) {
-  test(`serve on ${backend.name}: first run, CLI, SIGTERM, SIGKILL, restart`, { timeout: 240_000 }, async () => {
+  test(`serve on ${backend.name}: first run, CLI, SIGTERM, SIGKILL, restart`, { timeout: 600_000 }, async () => {
     const { env: backendEnv, cleanup } = await backend.setup();
     const env = baseEnv(backendEnv);
     const port = await freePort();
