@@ -49,3 +49,9 @@ export function stepSequence(frames: UploadedFrame[]): string[] {
   for (const f of frames) if (out[out.length - 1] !== f.step) out.push(f.step);
   return out;
 }
+
+/** Largest mean grey difference (0–255, at 64×48) between the first frame and any later one. */
+export async function frameMotion(frames: UploadedFrame[]): Promise<number> {
+  const greys = await Promise.all(frames.map((f) => grey(Buffer.from(f.image, 'base64'))));
+  return Math.max(0, ...greys.slice(1).map((g) => meanAbsDiff(greys[0]!, g)));
+}

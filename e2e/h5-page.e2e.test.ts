@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
-import { DARK_FACE, GROUP_PHOTO, STILL_FACE, writeStillY4m } from '../test/fake-camera.js';
+import { DARK_FACE, GROUP_PHOTO, STILL_FACE, writeStillY4m, writeSwayY4m } from '../test/fake-camera.js';
 import { tempDir } from '../test/helpers.js';
 import { launch, screenshot, SKIP_REASON, waitForScreen, type LaunchedBrowser } from './browser.js';
-import { jpegSize, orientation, stepSequence, type UploadedFrame } from './frames.js';
+import { frameMotion, jpegSize, orientation, stepSequence, type UploadedFrame } from './frames.js';
 import { startMockServer, type MockServer } from './mock-h5-api.js';
 import { ensureH5Build } from './static.js';
 
@@ -31,6 +31,7 @@ describe('H5 page on a mock API', { skip: SKIP_REASON, timeout: 300_000 }, () =>
     clips.still = await writeStillY4m(path.join(tmp.dir, 'still.y4m'), STILL_FACE);
     clips.group = await writeStillY4m(path.join(tmp.dir, 'group.y4m'), GROUP_PHOTO);
     clips.dark = await writeStillY4m(path.join(tmp.dir, 'dark.y4m'), DARK_FACE);
+    clips.sway = await writeSwayY4m(path.join(tmp.dir, 'sway.y4m'), { ...STILL_FACE, crop: STILL_FACE.crop! });
   });
   after(async () => {
     await mock?.close();
@@ -132,16 +133,16 @@ describe('H5 page on a mock API', { skip: SKIP_REASON, timeout: 300_000 }, () =>
     }
   });
 
-  describe('a still face on the fake camera', () => {
+  describe('a face photo held in a hand on the fake camera', () => {
     let b: LaunchedBrowser;
     before(async () => {
-      b = await launch({ camera: clips.still, allowCamera: true, locale: 'en-US' });
+      b = await launch({ camera: clips.sway, allowCamera: true, locale: 'en-US' });
     });
     after(async () => {
       await b?.close();
     });
 
-    test('silent: guidance → challenge → passed; raw unmirrored JPEG frames with t and step', async () => {
+    test('silent: guidance → challenge → passed; raw unmirrored JPEG frames of the live video, with t and step', async () => {
       const { page } = b;
       await page.goto(`${mock.base}/h5/?token=mock-silent`);
       await waitForScreen(page, 'consent');
@@ -174,7 +175,9 @@ describe('H5 page on a mock API', { skip: SKIP_REASON, timeout: 300_000 }, () =>
         o.direct < o.mirrored,
         `frames are raw, not mirrored (${o.direct.toFixed(1)} vs ${o.mirrored.toFixed(1)})`,
       );
-      assert.ok(o.direct < 20, `the frame shows the camera picture (${o.direct.toFixed(1)})`);
+      assert.ok(o.direct < 25, `the frame shows the camera picture (${o.direct.toFixed(1)})`);
+      const motion = await frameMotion(body.frames);
+      assert.ok(motion > 3, `the frames follow the moving picture, not one frozen frame (${motion.toFixed(1)})`);
       assert.match(body.client.userAgent ?? '', /Chrome/);
       assert.match(body.client.camera ?? '', /640x480/);
     });

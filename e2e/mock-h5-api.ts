@@ -122,7 +122,9 @@ export async function startMockServer(host = '127.0.0.1'): Promise<MockServer> {
       }
       if (url.pathname === '/mock/landing') {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        return res.end('<!doctype html><title>landing</title><p id="landing">operator landing page</p>');
+        return res.end(
+          '<!doctype html><link rel="icon" href="data:,"><title>landing</title><p id="landing">operator landing page</p>',
+        );
       }
       if (url.pathname.startsWith('/h5/')) {
         const file = await readH5File(url.pathname);

@@ -13,8 +13,8 @@ export interface Served {
   base: string;
   auth: string;
   child: ChildProcess;
-  /** Everything the server wrote to stderr (warnings and errors), for failure messages. */
-  stderr(): string;
+  /** The server's log lines at warn level and above (stdout and stderr), for failure messages. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -77,7 +77,7 @@ export async function serve(extraEnv: Record<string, string> = {}, readyTimeoutM
       if (Date.now() > deadline) throw new Error(`not ready after ${readyTimeoutMs} ms: ${await res?.text()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    return { base, auth: `Bearer ${id}:${secret}`, child, stderr: () => err, stop };
+    return { base, auth: `Bearer ${id}:${secret}`, child, logs: () => out.slice(banner.length) + err, stop };
   } catch (e) {
     await stop();
     throw e;

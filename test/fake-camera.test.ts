@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { rgbToI420, STILL_FACE, writeStillY4m, writeY4m } from './fake-camera.js';
+import { rgbToI420, STILL_FACE, writeStillY4m, writeSwayY4m, writeY4m } from './fake-camera.js';
 import { tempDir } from './helpers.js';
 
 test('rgbToI420: BT.601 studio range for white, black, red; chroma averaged per 2×2 block', () => {
@@ -39,6 +39,30 @@ test('writeY4m / writeStillY4m: header, FRAME markers, frame sizes', async () =>
     const y = s.subarray(h.length + 6, h.length + 6 + 640 * 480);
     const mean = y.reduce((a, b) => a + b, 0) / y.length;
     assert.ok(mean > 60 && mean < 200, `a real picture, mean luma ${mean}`);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('writeSwayY4m: frames differ from each other, and the loop closes smoothly', async () => {
+  const t = tempDir();
+  try {
+    const file = await writeSwayY4m(
+      path.join(t.dir, 'sway.y4m'),
+      { ...STILL_FACE, crop: STILL_FACE.crop! },
+      {
+        seconds: 0.4,
+        fps: 10,
+      },
+    );
+    const s = readFileSync(file);
+    const h = 'YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n'.length;
+    const size = 640 * 480 * 1.5 + 6;
+    assert.equal(s.length, h + 4 * size);
+    const luma = (i: number) => s.subarray(h + i * size + 6, h + i * size + 6 + 640 * 480);
+    const diff = (a: Uint8Array, b: Uint8Array) => a.reduce((sum, v, j) => sum + Math.abs(v - b[j]!), 0) / a.length;
+    assert.ok(diff(luma(0), luma(1)) > 2, 'consecutive frames differ (the picture moves)');
+    assert.ok(diff(luma(0), luma(2)) > diff(luma(0), luma(1)) * 0.5);
   } finally {
     t.cleanup();
   }

@@ -136,3 +136,34 @@ export async function writeStillY4m(
   const i420 = await imageToI420(source, width, height);
   return writeY4m(out, [{ i420, repeat: Math.max(1, Math.round((opts.seconds ?? 1) * fps)) }], { width, height, fps });
 }
+
+/**
+ * A photo held in a hand: the crop window drifts on a smooth loop (up to `shiftPx` output pixels sideways, half that
+ * vertically, and ±`zoom` in scale), so landmarks move between frames the way a live, never perfectly still face
+ * does. Needs `source.crop`, with room around it in the image.
+ */
+export async function writeSwayY4m(
+  out: string,
+  source: Source & { crop: Crop },
+  opts: Y4mOptions & { seconds?: number; shiftPx?: number; zoom?: number } = {},
+): Promise<string> {
+  const width = opts.width ?? 640;
+  const height = opts.height ?? 480;
+  const fps = opts.fps ?? 15;
+  const n = Math.max(2, Math.round((opts.seconds ?? 2) * fps));
+  const k = source.crop.width / width;
+  const shift = (opts.shiftPx ?? 10) * k;
+  const zoom = opts.zoom ?? 0.03;
+  const frames: { i420: Uint8Array }[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = (2 * Math.PI * i) / n;
+    const scale = 1 + zoom * Math.sin(2 * a);
+    const w = Math.round(source.crop.width * scale);
+    const h = Math.round(source.crop.height * scale);
+    const cx = source.crop.left + source.crop.width / 2 + shift * Math.sin(a);
+    const cy = source.crop.top + source.crop.height / 2 + (shift / 2) * Math.cos(a);
+    const crop = { left: Math.round(cx - w / 2), top: Math.round(cy - h / 2), width: w, height: h };
+    frames.push({ i420: await imageToI420({ ...source, crop }, width, height) });
+  }
+  return writeY4m(out, frames, { width, height, fps });
+}

@@ -27,6 +27,7 @@ export async function captureChallenge(
   canvas.width = Math.round(video.videoWidth * scale);
   canvas.height = Math.round(video.videoHeight * scale);
   const ctx = canvas.getContext('2d')!;
+  if (video.paused) await video.play().catch(() => undefined);
   const pending: Promise<AttemptFrame | null>[] = [];
   const start = performance.now();
   let current: Segment | undefined;

@@ -39,6 +39,9 @@ function show(name: string, ...children: (Node | string | null | false)[]): HTML
   generation++;
   const screen = h('section.screen', { 'data-screen': name }, ...children);
   app.replaceChildren(screen);
+  // Moving the preview between screens takes it out of the document for a moment, which pauses it: resume, or the
+  // captured frames would all be the same picture.
+  if (screen.contains(video) && stream) void video.play().catch(() => undefined);
   return screen;
 }
 
@@ -222,7 +225,6 @@ async function guidance(): Promise<void> {
   const hint = h('p.hint', { 'aria-live': 'polite' }, t.guideLoading);
   const screen = show('guidance', header(t.guidanceTitle), stage, hint);
   screen.dataset.guidance = 'loading';
-  void video.play().catch(() => undefined);
   const mine = generation;
   const detector = await detectorLoad;
   if (mine !== generation) return;
