@@ -19,7 +19,9 @@ import { createRetention } from './verify/retention.js';
 import { createSessionService } from './verify/sessions.js';
 import { createFaceEngine } from './engine/index.js';
 import { loadEngineInBackground, type LoadingEngine } from './verify/engine-holder.js';
+import { createEngineFrameAnalyser } from './verify/engine-frame-analyser.js';
 import { createFaceService } from './verify/face-service.js';
+import { livenessChallenges } from './verify/liveness-challenges.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -78,6 +80,8 @@ export async function startServer(
       maxPixels: e.maxPixels,
       minFaceSize: e.minFaceSize,
       timeoutMs: e.timeoutMs,
+      // Callers keep using their buffers after an engine call (e.g. to store an audit frame): copy, do not transfer.
+      transferInputs: false,
     },
     (err) => app?.log.error({ err }, 'the face engine failed to load'),
   );
@@ -86,14 +90,14 @@ export async function startServer(
     const faces = createFaceService({ engines: engine });
     const transaction = createTransactor(core.store.db);
     const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring });
-    // The real FrameAnalyser (engine frame analysis in the worker pool) and the liveness challenges are wired by the
-    // integration of src/engine/frame-analysis.ts and src/verify/liveness; until then attempts answer clearly.
     const sessions = createSessionService({
       repos: core.repos,
       transaction,
       blobs: core.blobs,
       keyring: core.keyring,
       faces,
+      analyser: createEngineFrameAnalyser(faces),
+      challenges: livenessChallenges,
       publicUrl: config.publicUrl,
       limits: { ...config.sessions, maxImageBytes: config.engine.maxImageBytes },
       ensureApp: (name) => core.accessKeys.ensureApp(name),

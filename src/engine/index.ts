@@ -9,10 +9,19 @@ import { DEFAULT_IMAGE_LIMITS } from './image.js';
 import { createWorkerPool, type EngineLogger, type PoolStats } from './pool.js';
 import { cosineSimilarity } from './recogniser.js';
 import type { ImageSummary } from './pipeline.js';
-import type { DetectResult, EmbedResult, FaceSummary, LivenessResult } from './worker-protocol.js';
+import type { DetectResult, EmbedResult, FaceSummary, FrameResult, LivenessResult } from './worker-protocol.js';
 import type { FaceBox } from './types.js';
 
-export type { DetectResult, EmbedResult, FaceSummary, LivenessResult, PoolStats, EngineLogger, ImageSummary };
+export type {
+  DetectResult,
+  EmbedResult,
+  FaceSummary,
+  FrameResult,
+  LivenessResult,
+  PoolStats,
+  EngineLogger,
+  ImageSummary,
+};
 export { cosineSimilarity };
 
 export type ImageInput = Uint8Array | string;
@@ -90,6 +99,8 @@ export interface FaceEngine {
   embed(input: ImageInput, opts?: CallOptions): Promise<EmbedResult>;
   compare(a: ImageInput, b: ImageInput, opts?: CompareOptions): Promise<CompareResult>;
   liveness(input: ImageInput, opts?: CallOptions): Promise<LivenessResult>;
+  /** Measures one H5 capture frame (pose, eyes, mouth, colours, embedding); a frame without a face is not an error. */
+  analyseFrame(input: ImageInput, opts?: { signal?: AbortSignal }): Promise<FrameResult>;
   stats(): PoolStats;
   /** True once the workers are loaded and until close(). */
   readonly ready: boolean;
@@ -164,6 +175,9 @@ export async function createFaceEngine(options: FaceEngineOptions = {}): Promise
     async liveness(input, opts) {
       if (!pool.info.liveness) throw new ShirenError('not_supported', 'No liveness model is available.');
       return (await pool.run('liveness', input, callOpts(opts), opts?.signal)) as LivenessResult;
+    },
+    async analyseFrame(input, opts) {
+      return (await pool.run('frame', input, {}, opts?.signal)) as FrameResult;
     },
     stats: () => pool.stats(),
     get ready() {

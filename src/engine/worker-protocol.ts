@@ -2,6 +2,7 @@
  * Messages between the engine pool (main thread) and its inference workers. Plain structured-cloneable data.
  */
 import type { Reason } from '../errors.js';
+import type { FrameMeasurement } from './frame-analysis.js';
 import type { ImageSummary } from './pipeline.js';
 import type { DetectedFace, FaceBox, FaceQuality, Landmarks5, LivenessScore } from './types.js';
 
@@ -11,7 +12,7 @@ export interface WorkerInit {
   minFaceSize: number;
 }
 
-export type JobOp = 'detect' | 'embed' | 'liveness';
+export type JobOp = 'detect' | 'embed' | 'liveness' | 'frame';
 
 export interface JobOptions {
   crop?: FaceBox;
@@ -58,7 +59,10 @@ export interface LivenessResult {
   isLive: boolean;
 }
 
-export type JobResult = DetectResult | EmbedResult | LivenessResult;
+/** One H5 capture frame measured for the liveness challenge (src/engine/frame-analysis.ts). */
+export type FrameResult = FrameMeasurement;
+
+export type JobResult = DetectResult | EmbedResult | LivenessResult | FrameResult;
 
 export interface WorkerInfo {
   detector: string;

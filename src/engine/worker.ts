@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { isShirenError } from '../errors.js';
+import { createFrameAnalyser } from './frame-analysis.js';
 import { createFacePipeline, type FacePipeline } from './pipeline.js';
 import type { DetectedFace, FaceQuality, LivenessScore, RgbImage } from './types.js';
 import type { FaceSummary, JobRequest, JobResult, WorkerInfo, WorkerInit, WorkerMessage } from './worker-protocol.js';
@@ -91,7 +92,17 @@ async function main(): Promise<void> {
     liveness: liveness?.id ?? null,
   };
 
+  const frames = createFrameAnalyser({
+    pipeline,
+    ...(quality ? { quality: quality.value as Parameters<typeof createFrameAnalyser>[0]['quality'] } : {}),
+  });
+
   async function run(job: JobRequest): Promise<{ result: JobResult; transfer: ArrayBuffer[] }> {
+    if (job.op === 'frame') {
+      // A frame without a face is a measurement (faceCount 0), not an error: the challenge verifier decides.
+      const m = await frames.analyse(typeof job.input === 'string' ? Buffer.from(job.input, 'base64') : job.input);
+      return { result: m, transfer: m.embedding ? [m.embedding.buffer as ArrayBuffer] : [] };
+    }
     const opts = {
       crop: job.opts.crop,
       requireSingleFace: job.opts.requireSingleFace,

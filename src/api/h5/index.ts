@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { abortWhenClientGone } from '../common/abort.js';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ShirenError } from '../../errors.js';
 import type { SessionService } from '../../verify/sessions.js';
@@ -52,14 +53,6 @@ const clientOf = (request: FastifyRequest) => ({
   ip: request.ip,
   ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}),
 });
-
-function signalOf(request: FastifyRequest): AbortSignal {
-  const controller = new AbortController();
-  request.raw.once('close', () => {
-    if (!request.raw.complete || request.raw.destroyed) controller.abort();
-  });
-  return controller.signal;
-}
 
 const sessionApi: FastifyPluginAsync<H5ApiDeps> = async (app, deps) => {
   const { sessions } = deps;
@@ -195,12 +188,12 @@ const sessionApi: FastifyPluginAsync<H5ApiDeps> = async (app, deps) => {
         },
       },
     },
-    async (request) =>
+    async (request, reply) =>
       sessions.submitAttempt(
         tokenOf(request),
         request.body as { challengeId: string; frames: unknown },
         clientOf(request),
-        signalOf(request),
+        abortWhenClientGone(reply),
       ),
   );
 };

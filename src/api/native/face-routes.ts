@@ -2,6 +2,7 @@
  * Native face endpoints: /v1/faces/detect, /v1/faces/compare, /v1/faces/liveness.
  * Images are JSON fields holding base64 or a data URL.
  */
+import { abortWhenClientGone } from '../common/abort.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ShirenError } from '../../errors.js';
 import type { FaceService } from '../../verify/face-service.js';
@@ -78,16 +79,6 @@ const singleImageBody = {
   additionalProperties: false,
 } as const;
 
-function signalOf(request: FastifyRequest): AbortSignal {
-  const controller = new AbortController();
-  request.raw.once('close', () => {
-    if (!request.raw.complete || request.raw.destroyed) controller.abort();
-  });
-  return controller.signal;
-}
-
-
-
 export function faceRoutes(faces: FaceService) {
   return (app: FastifyInstance) => {
     app.post(
@@ -108,9 +99,9 @@ export function faceRoutes(faces: FaceService) {
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { input, opts } = singleImage(request);
-        const r = await faces.detect(input, { ...opts, signal: signalOf(request) });
+        const r = await faces.detect(input, { ...opts, signal: abortWhenClientGone(reply) });
         return { image: r.image, faceCount: r.faceCount, faces: r.faces };
       },
     );
@@ -162,7 +153,7 @@ export function faceRoutes(faces: FaceService) {
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const b = request.body as {
           imageA: string;
           imageB: string;
@@ -172,7 +163,7 @@ export function faceRoutes(faces: FaceService) {
           cropA?: { x: number; y: number; width: number; height: number };
           cropB?: { x: number; y: number; width: number; height: number };
         };
-        const r = await faces.compare({ ...b, signal: signalOf(request) });
+        const r = await faces.compare({ ...b, signal: abortWhenClientGone(reply) });
         return {
           passed: r.passed,
           score: Math.round(r.score * 100) / 100,
@@ -214,9 +205,9 @@ export function faceRoutes(faces: FaceService) {
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { input, opts } = singleImage(request);
-        const r = await faces.liveness(input, { ...opts, signal: signalOf(request) });
+        const r = await faces.liveness(input, { ...opts, signal: abortWhenClientGone(reply) });
         return {
           isLive: r.isLive,
           score: r.liveness.score,
