@@ -144,6 +144,9 @@ export interface H5View {
   expiresAt: string;
   redirectUrl: string | null;
   locale: string;
+  /** How long the captured photos and the result are kept (shown on the consent screen). */
+  mediaRetentionHours: number;
+  resultRetentionHours: number;
 }
 
 export interface AttemptOutcome {
@@ -609,6 +612,8 @@ export function createSessionService(deps: SessionServiceDeps) {
         expiresAt: new Date(row.expires_at).toISOString(),
         redirectUrl: redirectFor(row, plan, status),
         locale: /^\s*zh/i.test(acceptLanguage ?? 'zh') ? 'zh-CN' : 'en',
+        mediaRetentionHours: plan.media_retention_hours,
+        resultRetentionHours: plan.result_retention_hours,
       };
     },
 

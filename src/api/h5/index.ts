@@ -83,6 +83,8 @@ const sessionApi: FastifyPluginAsync<H5ApiDeps> = async (app, deps) => {
               expiresAt: { type: 'string' },
               redirectUrl: { type: 'string', nullable: true },
               locale: { type: 'string', description: 'zh-CN or en, from Accept-Language' },
+              mediaRetentionHours: { type: 'integer', description: 'captured photos are deleted after this' },
+              resultRetentionHours: { type: 'integer', description: 'the result is deleted after this' },
             },
           },
           ...errors,

@@ -338,6 +338,8 @@ describe('verification sessions over HTTP', () => {
         expiresAt: undefined,
         redirectUrl: null,
         locale: 'zh-CN',
+        mediaRetentionHours: 24,
+        resultRetentionHours: 72,
       },
     );
     assert.equal(h5.headers['cache-control'], 'no-store');
