@@ -25,7 +25,12 @@ function freePort(): Promise<number> {
 }
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', SHIREN_ENGINE: 'off' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: 'warn',
+    SHIREN_ENGINE: 'off',
+  };
   return { ...env, ...extra };
 }
 
@@ -74,7 +79,9 @@ function credentials(banner: string) {
 }
 
 async function whoami(base: string, key: { accessKeyId: string; accessKeySecret: string }) {
-  const res = await fetch(`${base}/v1/whoami`, { headers: { authorization: `Bearer ${key.accessKeyId}:${key.accessKeySecret}` } });
+  const res = await fetch(`${base}/v1/whoami`, {
+    headers: { authorization: `Bearer ${key.accessKeyId}:${key.accessKeySecret}` },
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -84,7 +91,9 @@ async function startSlowRequest(base: string): Promise<() => Promise<string>> {
   const socket = net.connect(Number(u.port), u.hostname);
   await new Promise((r) => socket.on('connect', r));
   const body = JSON.stringify({ slow: true });
-  socket.write(`POST /v1/whoami HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+  socket.write(
+    `POST /v1/whoami HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+  );
   socket.write(body.slice(0, 5));
   let answer = '';
   socket.on('data', (d: Buffer) => (answer += d.toString()));
@@ -105,7 +114,10 @@ describe('bad settings stop the start with one clear line', () => {
   });
   test('unreachable DATABASE_URL', async () => {
     const port = await freePort();
-    const r = await run(['serve'], baseEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/x`, DATA_DIR: '/tmp/shiren-never' }));
+    const r = await run(
+      ['serve'],
+      baseEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/x`, DATA_DIR: '/tmp/shiren-never' }),
+    );
     assert.notEqual(r.code, 0);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /^shiren: DATABASE_URL: cannot connect to postgres:\/\/postgres@127\.0\.0\.1:\d+\/x/);
@@ -173,7 +185,10 @@ for (const backend of BACKENDS) {
       const inflight = Array.from({ length: 40 }, (_, i) => {
         const url = `/v1/whoami?i=${i}`;
         const authorization = signNativeRequest({ ...key, method: 'GET', url });
-        return fetch(server!.base + url, { headers: { authorization } }).then((r) => r.status, () => 0);
+        return fetch(server!.base + url, { headers: { authorization } }).then(
+          (r) => r.status,
+          () => 0,
+        );
       });
       await new Promise((r) => setTimeout(r, 15));
       server.child.kill('SIGKILL');

@@ -8,20 +8,10 @@
  *
  * Single-image liveness is a low-risk check only; the strong check is the H5 action/flash flow.
  */
-import { ShirenError } from "../errors.js";
-import {
-  faceModelDir,
-  openSession,
-  runSession,
-  type OrtSession,
-} from "./models.js";
-import type {
-  DetectedFace,
-  FaceBox,
-  LivenessScore,
-  RgbImage,
-} from "./types.js";
-import { join } from "node:path";
+import { ShirenError } from '../errors.js';
+import { faceModelDir, openSession, runSession, type OrtSession } from './models.js';
+import type { DetectedFace, FaceBox, LivenessScore, RgbImage } from './types.js';
+import { join } from 'node:path';
 
 export interface LivenessScorerOptions {
   /** Directory holding fr_liveness.onnx (default: the faceplugin-face-recognition-js package). */
@@ -31,7 +21,7 @@ export interface LivenessScorerOptions {
   /** Context window as a multiple of the face box (default 2.7, as in the package's code). */
   cropScale?: number;
   /** Channel order fed to the model (default 'rgb'; 'bgr' exists only for the evaluation in docs/liveness.md). */
-  channelOrder?: "rgb" | "bgr";
+  channelOrder?: 'rgb' | 'bgr';
   /** ONNX Runtime intra-op threads (default 1). */
   threads?: number;
 }
@@ -50,30 +40,17 @@ export interface LivenessScorer {
 export const DEFAULT_LIVENESS_THRESHOLD = 0.5;
 
 const INPUT = 128;
-const MODEL_ID = "faceplugin-fr_liveness";
+const MODEL_ID = 'faceplugin-fr_liveness';
 
 /**
  * Window of `scale` × the box, centred on the box, shrunk so it fits the image and shifted back inside it
  * (the geometry of the package's crop, re-implemented here). Integer pixel rectangle.
  */
-export function livenessWindow(
-  box: FaceBox,
-  imgWidth: number,
-  imgHeight: number,
-  scale: number,
-): FaceBox {
+export function livenessWindow(box: FaceBox, imgWidth: number, imgHeight: number, scale: number): FaceBox {
   if (!(box.width > 0 && box.height > 0)) {
-    throw new ShirenError(
-      "invalid_request",
-      "The face box must have a positive size.",
-      { details: { box } },
-    );
+    throw new ShirenError('invalid_request', 'The face box must have a positive size.', { details: { box } });
   }
-  const k = Math.min(
-    (imgHeight - 1) / box.height,
-    (imgWidth - 1) / box.width,
-    scale,
-  );
+  const k = Math.min((imgHeight - 1) / box.height, (imgWidth - 1) / box.width, scale);
   const w = box.width * k;
   const h = box.height * k;
   const cx = box.x + box.width / 2;
@@ -97,12 +74,7 @@ export function livenessWindow(
  * plain bilinear sampling at pixel centres without anti-aliasing (what OpenCV's INTER_LINEAR does, which the
  * package's code uses); the model's scores measurably depend on this (docs/liveness.md).
  */
-export function livenessInput(
-  img: RgbImage,
-  box: FaceBox,
-  scale: number,
-  channelOrder: "rgb" | "bgr",
-): Float32Array {
+export function livenessInput(img: RgbImage, box: FaceBox, scale: number, channelOrder: 'rgb' | 'bgr'): Float32Array {
   const win = livenessWindow(box, img.width, img.height, scale);
   const plane = INPUT * INPUT;
   const out = new Float32Array(3 * plane);
@@ -129,7 +101,7 @@ export function livenessInput(
         const val =
           (1 - fy) * ((1 - fx) * data[p00 + c]! + fx * data[p01 + c]!) +
           fy * ((1 - fx) * data[p10 + c]! + fx * data[p11 + c]!);
-        const dst = channelOrder === "rgb" ? c : 2 - c;
+        const dst = channelOrder === 'rgb' ? c : 2 - c;
         out[dst * plane + y * INPUT + x] = val;
       }
     }
@@ -150,20 +122,14 @@ export function softmax(logits: ArrayLike<number>): number[] {
   return e.map((v) => v / sum);
 }
 
-export async function createLivenessScorer(
-  opts: LivenessScorerOptions = {},
-): Promise<LivenessScorer> {
+export async function createLivenessScorer(opts: LivenessScorerOptions = {}): Promise<LivenessScorer> {
   const threshold = opts.threshold ?? DEFAULT_LIVENESS_THRESHOLD;
   if (!(threshold >= 0 && threshold <= 1)) {
-    throw new ShirenError(
-      "invalid_request",
-      "The liveness threshold must lie in [0, 1].",
-      { details: { threshold } },
-    );
+    throw new ShirenError('invalid_request', 'The liveness threshold must lie in [0, 1].', { details: { threshold } });
   }
   const scale = opts.cropScale ?? 2.7;
-  const channelOrder = opts.channelOrder ?? "rgb";
-  const path = join(opts.modelDir ?? faceModelDir(), "fr_liveness.onnx");
+  const channelOrder = opts.channelOrder ?? 'rgb';
+  const path = join(opts.modelDir ?? faceModelDir(), 'fr_liveness.onnx');
   let session: OrtSession | undefined = await openSession(path, {
     threads: opts.threads ?? 1,
   });
@@ -175,19 +141,9 @@ export async function createLivenessScorer(
       version: `${MODEL_ID}@${scale}x-${channelOrder}-class0`,
     },
     async score(img, face) {
-      if (!session)
-        throw new ShirenError(
-          "engine_unavailable",
-          "The liveness scorer is closed.",
-        );
+      if (!session) throw new ShirenError('engine_unavailable', 'The liveness scorer is closed.');
       const input = livenessInput(img, face.box, scale, channelOrder);
-      const [logits] = await runSession(
-        session,
-        "input",
-        input,
-        [1, 3, INPUT, INPUT],
-        ["output"],
-      );
+      const [logits] = await runSession(session, 'input', input, [1, 3, INPUT, INPUT], ['output']);
       const probs = softmax(logits!);
       const live = probs[0]!;
       return { score: live, models: { [MODEL_ID]: live } };
