@@ -6,7 +6,8 @@
  *
  * Variants: fr_landmark's points; the face mesh with crop scales 3.5 / 4 / 4.5; eyes from the 2 corners instead of the
  * 16 contour points; mouth corners averaged with the inner corners; a second mesh pass placed from the first; and the
- * recogniser input as BGR or (x − 127)/128 instead of RGB (x − 127.5)/128. Prints best-threshold accuracy on fold 1
+ * recogniser input as BGR (the default since this sweep) or RGB (x − 127)/128 instead of RGB (x − 127.5)/128. All
+ * other variants feed RGB (x − 127.5)/128, the default before the sweep. Prints best-threshold accuracy on fold 1
  * and, with `--folds 10`, the 10-fold protocol (src/bench/metrics.ts). Skips when the dataset is absent.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -51,9 +52,9 @@ const [detectSession, landmarkSession] = await Promise.all([
 const detector = createFaceDetector({ detectSession, landmarkSession });
 const spec = defaultRecogniserSpec();
 const recognisers = {
-  rgb: await createRecogniser(spec),
+  rgb: await createRecogniser({ ...spec, colour: 'rgb' }),
   bgr: await createRecogniser({ ...spec, colour: 'bgr' }),
-  mean127: await createRecogniser({ ...spec, mean: [127, 127, 127] }),
+  mean127: await createRecogniser({ ...spec, colour: 'rgb', mean: [127, 127, 127] }),
 };
 const scales = [3.5, 4, 4.5];
 const meshes = await Promise.all(scales.map((cropScale) => createFaceMesh({ cropScale })));

@@ -39,7 +39,7 @@ export function defaultRecogniserSpec(): RecogniserSpec {
     mean: [127.5, 127.5, 127.5],
     std: [128, 128, 128],
     layout: 'nchw',
-    colour: 'rgb',
+    colour: 'bgr',
     template: ARCFACE_TEMPLATE_112,
     calibrationId: 'faceplugin-fr_feature',
     flipAugment: true,
