@@ -8,6 +8,7 @@ import os from 'node:os';
 import sharp from 'sharp';
 import { loadCalibration, type CalibrationTable, type DecisionFarLevel } from '../engine/calibration.js';
 import { createFacePipeline } from '../engine/pipeline.js';
+import { cosineSimilarity } from '../engine/recogniser.js';
 import {
   decisionRates,
   exactImpostors,
@@ -185,6 +186,8 @@ export interface BenchReport {
   labelSuspects: Array<{ key: string; own: number; other: string; otherMean: number }>;
   stages: Record<Stage, { p50: number; p95: number; n: number }>;
   pipelineCompare: { p50: number; p95: number; n: number };
+  /** Median similarity of the synthetic selfie pairs (same person): a sanity check that the compare did real work. */
+  selfieSimilarityP50: number;
   engine: EngineBench[];
   peakRssMiB: number;
 }
@@ -302,12 +305,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   // In-process (one thread) compare: both images analysed one after the other.
   const pipeline = await createFacePipeline();
   const inproc: number[] = [];
+  const selfieSims: number[] = [];
   try {
     for (const [a, b] of selfiePairs) {
       const t0 = performance.now();
       const [ea, eb] = [(await pipeline.analyse(a)).embedding, (await pipeline.analyse(b)).embedding];
-      let s = 0;
-      for (let d = 0; d < ea.length; d++) s += ea[d]! * eb[d]!;
+      selfieSims.push(cosineSimilarity(ea, eb));
       inproc.push(performance.now() - t0);
     }
   } finally {
@@ -347,6 +350,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     labelSuspects: cal.labelSuspects,
     stages: Object.fromEntries(STAGES.map((st) => [st, summary(stageTimes[st])])) as BenchReport['stages'],
     pipelineCompare: summary(inproc),
+    selfieSimilarityP50: percentile(selfieSims, 50),
     engine,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
