@@ -2,7 +2,7 @@
  * Development measurement used to choose the pipeline settings documented in docs/engine.md: best-threshold
  * accuracy on LFW View 2 folds of `protocol/pairs.txt` with the in-process pipeline.
  *
- *   node --import tsx src/engine/eval-lfw.ts [--folds 1|10] [--landmarks mesh|fr_landmark] [--no-flip] [--passes 2]
+ *   node --import tsx src/engine/eval-lfw.ts [--folds 1|10] [--landmarks mesh|fr_landmark] [--flip|--no-flip] [--passes 2]
  *     [--threshold 0.6] [--no-rotations]
  *
  * Pairs whose image has no detected face count as errors (similarity −1). Skips when the dataset is absent.
@@ -24,6 +24,7 @@ const { values } = parseArgs({
   options: {
     folds: { type: 'string', default: '1' },
     'no-flip': { type: 'boolean', default: false },
+    flip: { type: 'boolean', default: false },
     'no-rotations': { type: 'boolean', default: false },
     landmarks: { type: 'string', default: 'mesh' },
     passes: { type: 'string', default: '1' },
@@ -53,11 +54,13 @@ const pairs = lines.map((l) => {
     : { a: file(p[0]!, p[1]!), b: file(p[2]!, p[3]!), same: false };
 });
 
+// `--flip` / `--no-flip` override the recogniser's default (no flip since E4's 10-fold runs).
+const flip = values.flip || (!values['no-flip'] && defaultRecogniserSpec().flipAugment);
 const pipeline = await createFacePipeline({
   minFaceSize: 0,
   landmarks: values.landmarks === 'fr_landmark' ? 'fr_landmark' : 'mesh',
   tryRotations: !values['no-rotations'],
-  recogniser: { ...defaultRecogniserSpec(), flipAugment: !values['no-flip'] },
+  recogniser: { ...defaultRecogniserSpec(), flipAugment: flip },
   detector: {
     landmarkPasses: Number(values.passes),
     scoreThreshold: Number(values.threshold),
@@ -133,7 +136,7 @@ console.log(
     medianStageMs: stageMedians,
     orientationSearched: searched,
     landmarks: pipeline.info.landmarks,
-    flip: !values['no-flip'],
+    flip,
     passes: Number(values.passes),
   }),
 );

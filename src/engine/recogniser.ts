@@ -42,7 +42,7 @@ export function defaultRecogniserSpec(): RecogniserSpec {
     colour: 'bgr',
     template: ARCFACE_TEMPLATE_112,
     calibrationId: 'faceplugin-fr_feature',
-    flipAugment: true,
+    flipAugment: false,
   };
 }
 
