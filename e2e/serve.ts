@@ -3,9 +3,8 @@
  * directory, the real face engine, the first-run access key read from the start banner, and readiness awaited.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
-import { REPO_ROOT, tempDir } from '../test/helpers.js';
+import { freePort, REPO_ROOT, tempDir } from '../test/helpers.js';
 
 const CLI = path.join(REPO_ROOT, 'src/cli/main.ts');
 
@@ -16,17 +15,6 @@ export interface Served {
   /** The server's log lines at warn level and above (stdout and stderr), for failure messages. */
   logs(): string;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 export async function serve(extraEnv: Record<string, string> = {}, readyTimeoutMs = 180_000): Promise<Served> {

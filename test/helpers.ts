@@ -1,6 +1,7 @@
 /** Test helpers: temp dirs, configs and the two database backends. */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -72,4 +73,16 @@ export const BACKENDS: Backend[] = [
 
 export function testConfig(env: Record<string, string>): Readonly<Config> {
   return loadConfig({ LOG_LEVEL: 'silent', SHIREN_ENGINE: 'off', ...env });
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
 }

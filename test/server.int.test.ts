@@ -9,20 +9,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { signNativeRequest } from '../src/auth/native-signature.js';
-import { BACKENDS, REPO_ROOT } from './helpers.js';
+import { BACKENDS, freePort, REPO_ROOT } from './helpers.js';
 
 const CLI = path.join(REPO_ROOT, 'src/cli/main.ts');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { printTable } from './table.js';
 import { withCore } from './context.js';
 
 export function registerKeysCommands(program: Command) {
@@ -40,14 +41,7 @@ export function registerKeysCommands(program: Command) {
       const rows = [['AccessKeyId', 'app', 'status', 'created', 'last used']];
       for (const k of list)
         rows.push([k.accessKeyId, k.appName, k.status, k.createdAt.slice(0, 19), k.lastUsedAt?.slice(0, 19) ?? '-']);
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const r of rows)
-        process.stdout.write(
-          r
-            .map((c, i) => c.padEnd(widths[i]!))
-            .join('  ')
-            .trimEnd() + '\n',
-        );
+      printTable(rows);
     });
 
   keys

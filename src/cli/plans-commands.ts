@@ -1,5 +1,6 @@
 /** `shiren plans create|list`: verification plans from the command line (same validation as POST /v1/plans). */
 import type { Command } from 'commander';
+import { printTable } from './table.js';
 import type { CompareSource, LivenessMode } from '../store/schema.js';
 import { createPlanService, type FarLevel, type PlanInput } from '../verify/plans.js';
 import { CliExit, withCore } from './context.js';
@@ -96,13 +97,6 @@ export function registerPlansCommands(program: Command) {
           String(p.maxAttempts),
           p.disabled ? 'disabled' : 'active',
         ]);
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const r of rows)
-        process.stdout.write(
-          r
-            .map((c, i) => c.padEnd(widths[i]!))
-            .join('  ')
-            .trimEnd() + '\n',
-        );
+      printTable(rows);
     });
 }

@@ -137,6 +137,27 @@ export function planView(row: PlanRow): PlanView {
 }
 
 /** The settings as they would be after applying `input` over `base`, validated as a whole. */
+/** The plan columns that hold its settings (everything but ids, times and the callback secret). */
+function settingsColumns(s: ReturnType<typeof resolveSettings>) {
+  return {
+    name: s.name,
+    liveness_mode: s.livenessMode,
+    action_count: s.actionCount,
+    action_pool: JSON.stringify(s.actionPool),
+    compare_source: s.compareSource,
+    identity_input: s.identityInput,
+    threshold_score: s.thresholdScore,
+    passive_liveness_threshold: s.passiveLivenessThreshold,
+    max_attempts: s.maxAttempts,
+    invalidate_on_failure: s.invalidateOnFailure,
+    success_url: s.successUrl,
+    failure_url: s.failureUrl,
+    callback_url: s.callbackUrl,
+    result_retention_hours: s.resultRetentionHours,
+    media_retention_hours: s.mediaRetentionHours,
+  };
+}
+
 function resolveSettings(base: PlanView | undefined, input: PlanInput) {
   const s = {
     name: input.name ?? base?.name ?? PLAN_DEFAULTS.name,
@@ -254,22 +275,8 @@ export function createPlanService(deps: PlanServiceDeps) {
       const t = now();
       const row = await deps.plans.insert({
         app_id: appId,
-        name: s.name,
-        liveness_mode: s.livenessMode,
-        action_count: s.actionCount,
-        action_pool: JSON.stringify(s.actionPool),
-        compare_source: s.compareSource,
-        identity_input: s.identityInput,
-        threshold_score: s.thresholdScore,
-        passive_liveness_threshold: s.passiveLivenessThreshold,
-        max_attempts: s.maxAttempts,
-        invalidate_on_failure: s.invalidateOnFailure,
-        success_url: s.successUrl,
-        failure_url: s.failureUrl,
-        callback_url: s.callbackUrl,
+        ...settingsColumns(s),
         callback_secret_enc: secret ? secretBox.encrypt(secret) : null,
-        result_retention_hours: s.resultRetentionHours,
-        media_retention_hours: s.mediaRetentionHours,
         created_at: t,
         updated_at: t,
         disabled_at: null,
@@ -304,21 +311,7 @@ export function createPlanService(deps: PlanServiceDeps) {
       const generated = needsSecret ? randomBytes(24).toString('base64url') : undefined;
       const secret = input.callbackSecret ?? generated;
       const patch: PlanUpdate = {
-        name: s.name,
-        liveness_mode: s.livenessMode,
-        action_count: s.actionCount,
-        action_pool: JSON.stringify(s.actionPool),
-        compare_source: s.compareSource,
-        identity_input: s.identityInput,
-        threshold_score: s.thresholdScore,
-        passive_liveness_threshold: s.passiveLivenessThreshold,
-        max_attempts: s.maxAttempts,
-        invalidate_on_failure: s.invalidateOnFailure,
-        success_url: s.successUrl,
-        failure_url: s.failureUrl,
-        callback_url: s.callbackUrl,
-        result_retention_hours: s.resultRetentionHours,
-        media_retention_hours: s.mediaRetentionHours,
+        ...settingsColumns(s),
         updated_at: now(),
         ...(secret ? { callback_secret_enc: secretBox.encrypt(secret) } : {}),
         ...(input.disabled === undefined ? {} : { disabled_at: input.disabled ? (row.disabled_at ?? now()) : null }),
