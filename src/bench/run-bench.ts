@@ -503,7 +503,7 @@ export function formatReport(r: BenchReport): string {
     detect: 'detect (fr_detect)',
     landmarks: 'landmarks (fr_landmark + face mesh)',
     align: 'align (warp to 112×112)',
-    embed: 'embed (fr_feature, face + mirror)',
+    embed: 'embed (fr_feature; + mirror pass when flip is on)',
     orientation: 'of which rotated copies',
     total: 'total analyse() of one image',
   };
