@@ -16,6 +16,7 @@ import {
   type DecisionFarLevel,
   type FarThresholds,
 } from '../engine/calibration.js';
+import { defaultRecogniserSpec } from '../engine/recogniser.js';
 import { buildCalibrationTable } from './calibration-table.js';
 import {
   buildCorpus,
@@ -218,7 +219,7 @@ export async function runCalibration(
     version: 1,
     provisional: opts.provisional,
     model: data.fingerprint.modelId,
-    pipeline: `engine createFacePipeline() defaults: fr_detect + fr_landmark, 5-point alignment to the ArcFace 112x112 template, fr_feature with flip augmentation, L2-normalised, cosine similarity (${data.fingerprint.key})`,
+    pipeline: `engine createFacePipeline() defaults (fr_detect, fr_landmark + face-mesh five points, alignment to the 112x112 template, fr_feature, flip augmentation ${defaultRecogniserSpec().flipAugment ? 'on' : 'off'}), L2-normalised, cosine similarity (${data.fingerprint.key})`,
     command: opts.command,
     datasets: [lfwDs, asianDs],
     notes,
