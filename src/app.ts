@@ -3,6 +3,7 @@
  * adapters. Tests call buildApp and use inject; src/server.ts listens and shuts down.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -12,6 +13,7 @@ import { errorEnvelopeSchema, sendNativeError } from './api/common/errors.js';
 import { registerHealth, type ReadinessCheck } from './api/common/health.js';
 import { loggerOptions } from './api/common/logging.js';
 import { createMetrics, registerMetrics, type Metrics } from './api/common/metrics.js';
+import { aliyunApi, aliyunRewrite, type AliyunApiDeps } from './api/aliyun/index.js';
 import { registerH5, type H5ApiDeps } from './api/h5/index.js';
 import { nativeApi } from './api/native/index.js';
 import type { Core } from './core.js';
@@ -29,6 +31,8 @@ export interface BuildAppOptions {
   onMetrics?: (metrics: Metrics) => void;
   /** The H5 page's API (/h5/api), the built page (/h5/) and the demo (/h5/demo). */
   h5?: H5ApiDeps;
+  /** The Alibaba Cloud Cloudauth (2019-03-07) RPC endpoint under /aliyun/ and at / for requests carrying an Action. */
+  aliyun?: AliyunApiDeps;
   /** Override the logger (tests pass false). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -44,6 +48,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     connectionTimeout: 60_000,
     requestTimeout: 120_000,
     requestIdHeader: false,
+    // Cloudauth SDKs call the endpoint root; GET / without an Action keeps answering the service index.
+    ...(opts.aliyun ? { rewriteUrl: (req: IncomingMessage) => aliyunRewrite(req) ?? req.url ?? '/' } : {}),
     genReqId(req) {
       const inbound = req.headers['x-request-id'];
       if (trustInboundId && typeof inbound === 'string' && INBOUND_REQUEST_ID.test(inbound)) return inbound;
@@ -128,5 +134,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     routes: opts.nativeRoutes ?? [],
   });
   if (opts.h5) await registerH5(app, opts.h5);
+  if (opts.aliyun) await app.register(aliyunApi, { ...opts.aliyun, prefix: '/aliyun' });
   return app;
 }

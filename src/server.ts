@@ -118,6 +118,13 @@ export async function startServer(
       core,
       nativeRoutes: [faceRoutes(faces), planRoutes(plans), sessionRoutes(sessions)],
       h5: { sessions, demo: config.sessions.h5Demo },
+      aliyun: {
+        keys: core.accessKeys,
+        nonces: core.repos.nonces,
+        windowSeconds: config.signatureWindowSeconds,
+        faces,
+        plans,
+      },
       readiness: [engineReadiness(engine)],
       onMetrics: (m) => {
         m.gauge(
