@@ -124,6 +124,7 @@ export async function startServer(
         windowSeconds: config.signatureWindowSeconds,
         faces,
         plans,
+        sessions,
       },
       readiness: [engineReadiness(engine)],
       onMetrics: (m) => {

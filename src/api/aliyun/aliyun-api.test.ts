@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import cloudauth, { CompareFaceVerifyRequest, LivenessFaceVerifyRequest } from '@alicloud/cloudauth20190307';
+import cloudauth, {
+  CompareFaceVerifyRequest,
+  DeleteFaceVerifyResultRequest,
+  DescribeFaceVerifyRequest,
+  InitFaceVerifyRequest,
+  LivenessFaceVerifyRequest,
+} from '@alicloud/cloudauth20190307';
 import { Config } from '@alicloud/openapi-client';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
@@ -17,6 +23,10 @@ import { createFaceEngine } from '../../engine/index.js';
 import { loadEngineInBackground, type LoadingEngine } from '../../verify/engine-holder.js';
 import { createFaceService } from '../../verify/face-service.js';
 import { createPlanService } from '../../verify/plans.js';
+import { createTransactor } from '../../store/repos/index.js';
+import { createEngineFrameAnalyser } from '../../verify/engine-frame-analyser.js';
+import { livenessChallenges } from '../../verify/liveness-challenges.js';
+import { createSessionService } from '../../verify/sessions.js';
 import { rpcSignature } from './signature.js';
 
 const Client = cloudauth.default;
@@ -44,6 +54,7 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
   let key: { accessKeyId: string; accessKeySecret: string; appId: string };
   let sceneId: number;
   let otherAppSceneId: number;
+  let otherKey: { accessKeyId: string; accessKeySecret: string };
   const faces: string[] = [];
 
   const client = (
@@ -100,6 +111,7 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     core = await openCore(testConfig({ ...b.env, SHIREN_BODY_LIMIT: String(16 * 1024 * 1024) }));
     key = await core.accessKeys.create({ app: 'tenant-a', actor: 'test' });
     const other = await core.accessKeys.create({ app: 'tenant-b', actor: 'test' });
+    otherKey = other;
     engine = loadEngineInBackground(true, createFaceEngine, { workers: 1 }, (err) => {
       throw err;
     });
@@ -108,6 +120,18 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring });
     sceneId = (await plans.create(key.appId, { name: 'compare', threshold: { far: '1e-4' } }, 'test')).plan.id;
     otherAppSceneId = (await plans.create(other.appId, { name: 'theirs' }, 'test')).plan.id;
+    const sessions = createSessionService({
+      repos: core.repos,
+      transaction: createTransactor(core.store.db),
+      blobs: core.blobs,
+      keyring: core.keyring,
+      faces: faceService,
+      analyser: createEngineFrameAnalyser(faceService),
+      challenges: livenessChallenges,
+      publicUrl: core.config.publicUrl,
+      limits: { ...core.config.sessions, maxImageBytes: core.config.engine.maxImageBytes },
+      ensureApp: (name) => core.accessKeys.ensureApp(name),
+    });
     app = await buildApp({
       core,
       logger: false,
@@ -117,6 +141,7 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
         windowSeconds: core.config.signatureWindowSeconds,
         faces: faceService,
         plans,
+        sessions,
       },
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -263,6 +288,49 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     const noScene = await c.livenessFaceVerify(new LivenessFaceVerifyRequest({ faceContrastPicture: faces[0] }));
     assert.equal(noScene.body?.code, '400');
   });
+
+  for (const mode of ['acs3', 'rpc'] as const) {
+    test(`InitFaceVerify → CertifyUrl of an H5 session; DescribeFaceVerify; DeleteFaceVerifyResult (${mode})`, async () => {
+      const c = client(mode);
+      const init = await c.initFaceVerify(
+        new InitFaceVerifyRequest({ sceneId, outerOrderNo: 'order-42', productCode: 'ID_PRO', metaInfo: '{}' }),
+      );
+      assert.equal(init.body?.code, '200', JSON.stringify(init.body));
+      const certifyId = init.body?.resultObject?.certifyId ?? '';
+      assert.ok(certifyId.length >= 16);
+      const url = new URL(init.body?.resultObject?.certifyUrl ?? '');
+      assert.equal(url.origin, new URL(core.config.publicUrl).origin);
+      assert.ok(url.href.includes(certifyId), url.href);
+
+      const described = await c.describeFaceVerify(new DescribeFaceVerifyRequest({ sceneId, certifyId }));
+      assert.equal(described.body?.code, '200');
+      assert.equal(described.body?.resultObject?.passed, 'F');
+      assert.equal(described.body?.resultObject?.subCode, '');
+      assert.equal(JSON.parse(described.body?.resultObject?.materialInfo ?? '{}').status, 'created');
+      const wrongScene = await c.describeFaceVerify(
+        new DescribeFaceVerifyRequest({ sceneId: otherAppSceneId, certifyId }),
+      );
+      assert.equal(wrongScene.body?.code, '404');
+
+      // another app's session is invisible to it and cannot be deleted by it
+      const theirs = await client(mode, otherKey).describeFaceVerify(new DescribeFaceVerifyRequest({ certifyId }));
+      assert.equal(theirs.body?.code, '404');
+      const theirDelete = await client(mode, otherKey).deleteFaceVerifyResult(
+        new DeleteFaceVerifyResultRequest({ certifyId }),
+      );
+      assert.equal(theirDelete.body?.resultObject?.deleteResult, 'F');
+
+      const del = await c.deleteFaceVerifyResult(new DeleteFaceVerifyResultRequest({ certifyId }));
+      assert.equal(del.body?.resultObject?.deleteResult, 'T');
+      const again = await c.deleteFaceVerifyResult(new DeleteFaceVerifyResultRequest({ certifyId }));
+      assert.equal(again.body?.resultObject?.deleteResult, 'F');
+      const gone = await c.describeFaceVerify(new DescribeFaceVerifyRequest({ sceneId, certifyId }));
+      assert.equal(gone.body?.code, '404');
+
+      const unknownScene = await c.initFaceVerify(new InitFaceVerifyRequest({ sceneId: 999999 }));
+      assert.equal(unknownScene.body?.code, '404');
+    });
+  }
 
   test('the SDK works against /aliyun/ too, and GET / without Action still answers the service index', async () => {
     const res = await postForm(rpcParams({}), '/aliyun/');

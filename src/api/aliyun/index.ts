@@ -14,6 +14,7 @@ import { ShirenError, isShirenError } from '../../errors.js';
 import type { NonceRepo } from '../../store/repos/nonce-repo.js';
 import type { FaceService } from '../../verify/face-service.js';
 import type { PlanService, PlanView } from '../../verify/plans.js';
+import type { SessionService } from '../../verify/sessions.js';
 import { abortWhenClientGone } from '../common/abort.js';
 import { toShirenError } from '../common/errors.js';
 import { ALIYUN_ERRORS, AliyunGatewayError, AliyunResultError, RESULT_MESSAGES } from './errors.js';
@@ -36,6 +37,8 @@ export interface AliyunApiDeps {
   windowSeconds: number;
   faces: FaceService;
   plans: Pick<PlanService, 'get'>;
+  /** H5 sessions for InitFaceVerify / DescribeFaceVerify / DeleteFaceVerifyResult (absent: those Actions are off). */
+  sessions?: Pick<SessionService, 'create' | 'get' | 'delete'>;
   now?: () => Date;
 }
 
@@ -192,6 +195,12 @@ export const aliyunApi: FastifyPluginAsync<AliyunApiDeps> = async (app, deps) =>
     CompareFaceVerify: (ctx) => compareFaceVerify(deps, ctx),
     LivenessFaceVerify: (ctx) => livenessFaceVerify(deps, ctx),
   };
+  const sessions = deps.sessions;
+  if (sessions) {
+    actions.InitFaceVerify = (ctx) => initFaceVerify(deps, sessions, ctx);
+    actions.DescribeFaceVerify = (ctx) => describeFaceVerify(sessions, ctx);
+    actions.DeleteFaceVerifyResult = (ctx) => deleteFaceVerifyResult(sessions, ctx);
+  }
 
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     const query = queryOf(request);
@@ -287,7 +296,9 @@ async function scenePlan(deps: AliyunApiDeps, ctx: ActionContext): Promise<PlanV
 }
 
 /** The one picture given among the input modes of `prefix` (base64 only for now); 400 when none, 420 when several. */
-function picture(params: Params, prefix: string): string {
+function picture(params: Params, prefix: string): string;
+function picture(params: Params, prefix: string, optional: true): string | undefined;
+function picture(params: Params, prefix: string, optional = false): string | undefined {
   const modes = {
     base64: params[`${prefix}FaceContrastPicture`],
     url: params[`${prefix}FaceContrastPictureUrl`],
@@ -295,6 +306,7 @@ function picture(params: Params, prefix: string): string {
     oss: params[`${prefix}OssBucketName`] || params[`${prefix}OssObjectName`],
   };
   const given = Object.entries(modes).filter(([, v]) => v !== undefined && v !== '');
+  if (given.length === 0 && optional) return undefined;
   if (given.length === 0) throw new AliyunResultError('400', `${RESULT_MESSAGES['400']}: ${prefix}FaceContrastPicture`);
   if (given.length > 1) {
     throw new AliyunResultError(
@@ -360,4 +372,83 @@ async function livenessFaceVerify(deps: AliyunApiDeps, ctx: ActionContext) {
       }),
     },
   };
+}
+
+// ---- H5 sessions: InitFaceVerify → CertifyUrl, DescribeFaceVerify, DeleteFaceVerifyResult ------------------------
+
+type Sessions = NonNullable<AliyunApiDeps['sessions']>;
+
+/**
+ * Cloudauth SubCodes of DescribeFaceVerify for Shiren's attempt codes (docs/aliyun.md): 200 passed, 204 the face
+ * does not match the reference, 205 liveness risk (every capture or liveness failure).
+ */
+function subCodeOf(code: string): string {
+  if (code === 'ok') return '200';
+  if (code === 'compare_failed') return '204';
+  return '205';
+}
+
+async function initFaceVerify(deps: AliyunApiDeps, sessions: Sessions, ctx: ActionContext) {
+  const plan = await scenePlan(deps, ctx);
+  const p = ctx.params;
+  const reference = picture(p, '', true);
+  if ((p.CertName && !p.CertNo) || (!p.CertName && p.CertNo)) {
+    throw new AliyunResultError('400', `${RESULT_MESSAGES['400']}: CertName and CertNo go together`);
+  }
+  const created = await sessions.create(
+    ctx.principal.appId,
+    {
+      planId: plan.id,
+      ...(p.OuterOrderNo ? { outerOrderNo: p.OuterOrderNo } : {}),
+      ...(p.CertName && p.CertNo ? { identity: { name: p.CertName, idNumber: p.CertNo } } : {}),
+      ...(reference ? { referenceImage: reference } : {}),
+    },
+    ctx.principal.accessKeyId,
+  );
+  return { Code: '200', Message: 'success', ResultObject: { CertifyId: created.token, CertifyUrl: created.url } };
+}
+
+async function describeFaceVerify(sessions: Sessions, ctx: ActionContext) {
+  const certify = ctx.params.CertifyId;
+  if (!certify) throw new AliyunResultError('400', `${RESULT_MESSAGES['400']}: CertifyId`);
+  const s = await sessions.get(ctx.principal.appId, certify);
+  if (ctx.params.SceneId && ctx.params.SceneId !== String(s.planId)) {
+    throw new AliyunResultError('404', `${RESULT_MESSAGES['404']}: the CertifyId belongs to another SceneId`);
+  }
+  const final = s.status === 'passed' || s.status === 'failed';
+  const r = s.result;
+  return {
+    Code: '200',
+    Message: 'success',
+    ResultObject: {
+      Passed: s.status === 'passed' ? 'T' : 'F',
+      SubCode: final && r ? subCodeOf(r.code) : '',
+      MaterialInfo: JSON.stringify({
+        status: s.status,
+        ...(r ? { code: r.code } : {}),
+        facialPictureFront: {
+          ...(r?.score != null ? { verifyScore: r.score } : {}),
+          ...(r?.livenessScore != null ? { livenessScore: Math.round(r.livenessScore * 10000) / 100 } : {}),
+        },
+      }),
+    },
+  };
+}
+
+async function deleteFaceVerifyResult(sessions: Sessions, ctx: ActionContext) {
+  const certify = ctx.params.CertifyId;
+  if (!certify) throw new AliyunResultError('400', `${RESULT_MESSAGES['400']}: CertifyId`);
+  try {
+    await sessions.delete(ctx.principal.appId, certify, ctx.principal.accessKeyId);
+  } catch (err) {
+    if (isShirenError(err) && err.reason === 'not_found') {
+      return {
+        Code: '200',
+        Message: 'success',
+        ResultObject: { CertifyId: certify, DeleteResult: 'F', FailReason: 'CertifyId not found' },
+      };
+    }
+    throw err;
+  }
+  return { Code: '200', Message: 'success', ResultObject: { CertifyId: certify, DeleteResult: 'T' } };
 }
