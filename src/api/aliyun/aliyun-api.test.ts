@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import cloudauth, {
   CompareFaceVerifyRequest,
@@ -27,7 +28,7 @@ import { createTransactor } from '../../store/repos/index.js';
 import { createEngineFrameAnalyser } from '../../verify/engine-frame-analyser.js';
 import { livenessChallenges } from '../../verify/liveness-challenges.js';
 import { createSessionService } from '../../verify/sessions.js';
-import { rpcSignature } from './signature.js';
+import { acs3Signature, rpcSignature, sha256Hex } from './signature.js';
 
 const Client = cloudauth.default;
 type CloudauthClient = InstanceType<typeof Client>;
@@ -105,6 +106,44 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
       body: new URLSearchParams(params).toString(),
     });
 
+  /** A raw ACS3-HMAC-SHA256 request (headers signed with the module's signer); `body` may differ from `signedBody`. */
+  function acs3Request(
+    signedBody: string,
+    opts: { body?: string; nonce?: string; signed?: string[] } = {},
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const headers: Record<string, string> = {
+      host: `127.0.0.1:${port}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-acs-action': 'CompareFaceVerify',
+      'x-acs-version': '2019-03-07',
+      'x-acs-date': aliyunTimestamp(new Date()),
+      'x-acs-signature-nonce': opts.nonce ?? `n-${Math.random().toString(36).slice(2)}`,
+      'x-acs-content-sha256': sha256Hex(signedBody),
+    };
+    const signedHeaders = opts.signed ?? Object.keys(headers).sort();
+    const signature = acs3Signature(key.accessKeySecret, {
+      method: 'POST',
+      path: '/',
+      query: {},
+      headers,
+      signedHeaders,
+      payloadHash: headers['x-acs-content-sha256']!,
+    });
+    headers.authorization = `ACS3-HMAC-SHA256 Credential=${key.accessKeyId},SignedHeaders=${signedHeaders.join(';')},Signature=${signature}`;
+    const body = opts.body ?? signedBody;
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/', method: 'POST', headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
+        );
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
   before(async () => {
     const b = await BACKENDS[0]!.setup();
     cleanup = b.cleanup;
@@ -173,7 +212,8 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
       const same = await client(mode).compareFaceVerify(
         new CompareFaceVerifyRequest({
           sceneId,
-          outerOrderNo: 'order-1',
+          // characters the two canonical forms encode differently: space, +, *, ~, !, ', (, ), non-ASCII
+          outerOrderNo: "订单 a+b*c~d!e'f(g)",
           productCode: 'PV_FC',
           sourceFaceContrastPicture: faces[0],
           targetFaceContrastPicture: rotated,
@@ -351,6 +391,29 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     const wrong = await fetch(`http://127.0.0.1:${port}/?${new URLSearchParams(rpcParams({}, { pictures: false }))}`);
     assert.equal(wrong.status, 400);
     assert.equal(((await wrong.json()) as { Code: string }).Code, 'SignatureDoesNotMatch');
+  });
+
+  test('raw ACS3: a valid request passes; tampered body, unsigned x-acs-action, replayed nonce are refused', async () => {
+    const form = (target: string) =>
+      new URLSearchParams({
+        SceneId: String(sceneId),
+        SourceFaceContrastPicture: faces[0]!,
+        TargetFaceContrastPicture: target,
+      }).toString();
+    const ok = await acs3Request(form(faces[0]!), { nonce: 'acs3-nonce-1' });
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.equal((ok.json.ResultObject as { Passed: string }).Passed, 'T');
+    const replay = await acs3Request(form(faces[0]!), { nonce: 'acs3-nonce-1' });
+    assert.equal(replay.json.Code, 'SignatureNonceUsed');
+    const tampered = await acs3Request(form(faces[0]!), { body: form(faces[1]!) });
+    assert.equal(tampered.status, 400);
+    assert.equal(tampered.json.Code, 'SignatureDoesNotMatch');
+    const unsigned = await acs3Request(form(faces[0]!), {
+      signed: ['content-type', 'host', 'x-acs-content-sha256', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-version'],
+    });
+    assert.equal(unsigned.status, 400);
+    assert.equal(unsigned.json.Code, 'SignatureDoesNotMatch');
+    assert.match(String(unsigned.json.Message), /must be signed: x-acs-action/);
   });
 
   test('raw HTTP: tampered parameter, replayed nonce, stale timestamp, missing and unknown Action/Version', async () => {
