@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { isShirenError } from '../errors.js';
-import { createFaceEngine, type DetectResult, type FaceEngine, type LivenessResult } from '../engine/index.js';
+import { createFaceEngine, type FaceEngine } from '../engine/index.js';
 
 type Failed = { file: string; error: { reason: string; message: string } };
 
@@ -44,20 +44,28 @@ function common(cmd: Command): Command {
     .option('--min-face-size <px>', 'minimum face size in pixels');
 }
 
+/** Runs fn on each file's bytes; a failure is reported in its row (and sets exit code 1) without stopping the rest. */
+async function perFile<T extends object>(
+  files: string[],
+  fn: (bytes: Buffer) => Promise<T>,
+): Promise<Array<Failed | ({ file: string } & T)>> {
+  const rows: Array<Failed | ({ file: string } & T)> = [];
+  for (const file of files) {
+    try {
+      rows.push({ file, ...(await fn(await readFile(file))) });
+    } catch (err) {
+      process.exitCode = 1;
+      rows.push({ file, error: errorOf(err) });
+    }
+  }
+  return rows;
+}
+
 export function registerFaceCommands(program: Command): void {
   common(program.command('detect').description('Detect faces in image files').argument('<files...>')).action(
     async (files: string[], opts: CommonOpts) => {
       await withEngine(opts, async (engine) => {
-        const rows: Array<Failed | ({ file: string } & DetectResult)> = [];
-        for (const file of files) {
-          try {
-            const r = await engine.detect(await readFile(file), { requireSingleFace: !!opts.single });
-            rows.push({ file, ...r });
-          } catch (err) {
-            process.exitCode = 1;
-            rows.push({ file, error: errorOf(err) });
-          }
-        }
+        const rows = await perFile(files, (bytes) => engine.detect(bytes, { requireSingleFace: !!opts.single }));
         if (opts.json) {
           console.log(JSON.stringify(rows, null, 2));
           return;
@@ -124,16 +132,7 @@ export function registerFaceCommands(program: Command): void {
       .argument('<files...>'),
   ).action(async (files: string[], opts: CommonOpts) => {
     await withEngine(opts, async (engine) => {
-      const rows: Array<Failed | ({ file: string } & LivenessResult)> = [];
-      for (const file of files) {
-        try {
-          const r = await engine.liveness(await readFile(file), { requireSingleFace: !!opts.single });
-          rows.push({ file, ...r });
-        } catch (err) {
-          process.exitCode = 1;
-          rows.push({ file, error: errorOf(err) });
-        }
-      }
+      const rows = await perFile(files, (bytes) => engine.liveness(bytes, { requireSingleFace: !!opts.single }));
       if (opts.json) {
         console.log(JSON.stringify(rows, null, 2));
         return;
