@@ -137,6 +137,11 @@ export function planView(row: PlanRow): PlanView {
 }
 
 /** The settings as they would be after applying `input` over `base`, validated as a whole. */
+/** The validated columns of a new plan from its input, defaults filled in (for plans made by the system itself). */
+export function newPlanColumns(input: PlanInput) {
+  return settingsColumns(resolveSettings(undefined, input));
+}
+
 /** The plan columns that hold its settings (everything but ids, times and the callback secret). */
 function settingsColumns(s: ReturnType<typeof resolveSettings>) {
   return {

@@ -18,6 +18,7 @@ import type { Keyring } from '../store/secret-box.js';
 import type { LivenessMode, PlanRow, SessionStatus, VerifySessionRow } from '../store/schema.js';
 import { queueCallback, type SessionResult } from './callbacks.js';
 import { maskIdNumber, maskName, normaliseIdentity } from './identity.js';
+import { newPlanColumns } from './plans.js';
 
 // ---- ports ---------------------------------------------------------------------------------------------------
 
@@ -903,22 +904,21 @@ export function createSessionService(deps: SessionServiceDeps) {
       if (!plan) {
         plan = await repos.plans.insert({
           app_id: app.id,
-          name: DEMO_PLAN_NAME,
-          liveness_mode: 'action',
-          action_count: 2,
-          action_pool: JSON.stringify(['blink', 'mouth', 'turn_left', 'turn_right', 'nod']),
-          compare_source: 'none',
-          identity_input: 'none',
-          threshold_score: 70,
-          passive_liveness_threshold: null,
-          max_attempts: 3,
-          invalidate_on_failure: false,
-          success_url: null,
-          failure_url: null,
-          callback_url: null,
+          ...newPlanColumns({
+            name: DEMO_PLAN_NAME,
+            livenessMode: 'action',
+            actionCount: 2,
+            actionPool: ['blink', 'mouth', 'turn_left', 'turn_right', 'nod'],
+            compareSource: 'none',
+            identityInput: 'none',
+            threshold: { score: 70 },
+            passiveLivenessThreshold: null,
+            maxAttempts: 3,
+            invalidateOnFailure: false,
+            resultRetentionHours: 24,
+            mediaRetentionHours: 1,
+          }),
           callback_secret_enc: null,
-          result_retention_hours: 24,
-          media_retention_hours: 1,
           created_at: t,
           updated_at: t,
           disabled_at: null,
