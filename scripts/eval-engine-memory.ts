@@ -21,7 +21,7 @@ const photo = readFileSync(new URL('../node_modules/@vladmandic/face-api/demo/sa
 const selfie = await sharp(photo).resize(640, 480, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer();
 const other = await sharp(photo).flop().resize(640, 480, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer();
 
-const engine = await createFaceEngine({ workers, queueLimit: 64, transferInputs: false });
+const engine = await createFaceEngine({ workers, queueLimit: 64 });
 const mb = (n: number) => Math.round(n / 1048576);
 const call = () =>
   op === 'compare'

@@ -80,8 +80,6 @@ export async function startServer(
       maxPixels: e.maxPixels,
       minFaceSize: e.minFaceSize,
       timeoutMs: e.timeoutMs,
-      // Callers keep using their buffers after an engine call (e.g. to store an audit frame): copy, do not transfer.
-      transferInputs: false,
     },
     (err) => app?.log.error({ err }, 'the face engine failed to load'),
   );

@@ -112,7 +112,7 @@ async function measureEngine(
   rounds: number,
 ): Promise<EngineBench> {
   const { createFaceEngine } = await import('../engine/index.js');
-  const engine = await createFaceEngine({ workers, queueLimit: 64, transferInputs: false });
+  const engine = await createFaceEngine({ workers, queueLimit: 64 });
   try {
     // warm-up
     for (const [a, b] of selfies.slice(0, 2)) await engine.compare(a, b);

@@ -126,7 +126,7 @@ await pipeline.close();
 }
 
 if (!values['skip-engine']) {
-  const engine = await createFaceEngine({ workers: 2, transferInputs: false });
+  const engine = await createFaceEngine({ workers: 2 });
   const pairs = selfies
     .flatMap((a, i) => selfies.map((b, j) => [i, j] as const).filter(([, j]) => j !== i))
     .map(([i, j]) => [selfies[i]!, selfies[j]!] as const);

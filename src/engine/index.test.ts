@@ -6,13 +6,13 @@ import { ShirenError } from '../errors.js';
 import { createFaceEngine, type FaceEngine } from './index.js';
 
 const demoPath = (n: number) => new URL(`../../node_modules/@vladmandic/face-api/demo/sample${n}.jpg`, import.meta.url);
-/** A fresh copy each call: by default the engine transfers (detaches) caller-owned buffers. */
+/** A fresh copy each call: this file's engine transfers (detaches) caller-owned buffers. */
 const demo = (n: number) => new Uint8Array(readFileSync(demoPath(n)));
 
 let engine: FaceEngine;
 
 before(async () => {
-  engine = await createFaceEngine({ workers: 1, queueLimit: 1 });
+  engine = await createFaceEngine({ workers: 1, queueLimit: 1, transferInputs: true });
 });
 after(async () => {
   await engine.close();

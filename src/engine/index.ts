@@ -40,7 +40,7 @@ export interface FaceEngineOptions {
   /** Deadline of one engine call including queueing (default 15 000 ms). */
   timeoutMs?: number;
   logger?: EngineLogger;
-  /** Transfer caller-owned image buffers to workers instead of copying them (default true; see pool.ts). */
+  /** Transfer caller-owned image buffers to workers instead of copying them (default false: inputs are copied; see pool.ts). */
   transferInputs?: boolean;
 }
 

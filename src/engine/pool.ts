@@ -5,7 +5,7 @@
  * - When `queueLimit` jobs are already waiting, new jobs are rejected at once with `engine_busy` (retryAfter 1 s).
  * - Each job has a deadline (`timeoutMs`, counted from submission) and may carry an AbortSignal; a job that gives up
  *   while queued leaves the queue, one that gives up while running is answered `timeout` and its late result dropped.
- * - Image bytes that own their whole ArrayBuffer are transferred to the worker, not copied (see `transferInputs`).
+ * - Image bytes are copied to the worker; with `transferInputs` those that own their whole ArrayBuffer are moved instead.
  * - A worker that dies fails its running job with `engine_unavailable` and is replaced.
  */
 import { Worker } from 'node:worker_threads';
@@ -34,7 +34,7 @@ export interface WorkerPoolOptions {
   logger?: EngineLogger;
   /**
    * Transfer (detach) the caller's `Uint8Array` buffer to the worker when the view covers its whole, non-shared
-   * ArrayBuffer. Saves a copy; the caller must not use the bytes afterwards. Default true.
+   * ArrayBuffer. Saves a copy; the caller must not use the bytes afterwards. Default false (inputs are copied).
    */
   transferInputs?: boolean;
 }
@@ -85,7 +85,7 @@ function startWorker(init: WorkerInit): Worker {
 
 export async function createWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
   const { queueLimit, timeoutMs, logger } = options;
-  const transferInputs = options.transferInputs ?? true;
+  const transferInputs = options.transferInputs ?? false;
   const slots: Slot[] = [];
   const queue: Job[] = [];
   let nextId = 1;

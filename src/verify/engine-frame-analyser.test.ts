@@ -8,7 +8,7 @@ import { createEngineFrameAnalyser } from './engine-frame-analyser.js';
 
 let engine: FaceEngine;
 before(async () => {
-  engine = await createFaceEngine({ workers: 2, transferInputs: false });
+  engine = await createFaceEngine({ workers: 2 });
 });
 after(async () => {
   await engine.close();
@@ -31,7 +31,7 @@ test('frames are measured in order; a frame without a face is a measurement, not
   // the same frame measures the same; the mirror flips the sign of yaw
   assert.deepEqual(out[3]!.face?.box, out[0]!.face?.box);
   assert.ok(Math.sign(out[2]!.yaw) === -Math.sign(out[0]!.yaw) || Math.abs(out[0]!.yaw) < 3);
-  // the caller's buffers are still usable (not transferred to a worker)
+  // by default the caller's buffers stay usable (copied, not transferred to a worker)
   assert.ok(frames.every((f) => f.length > 0));
   await assert.rejects(analyser.analyse([Buffer.from('not an image')]), /not an image|invalid/i);
 });
