@@ -4,21 +4,13 @@
  * "110***********1234", "张*".
  */
 import { ShirenError } from '../errors.js';
+import { mainlandIdChecksumOk } from './identity/rules/gb11643.js';
+
+export { mainlandIdChecksumOk };
 
 export interface IdentityInputValue {
   name: string;
   idNumber: string;
-}
-
-const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CHECK = '10X98765432';
-
-/** GB 11643 check digit of an 18-character mainland resident ID number. */
-export function mainlandIdChecksumOk(id: string): boolean {
-  if (!/^\d{17}[\dX]$/.test(id)) return false;
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(id[i]) * WEIGHTS[i]!;
-  return CHECK[sum % 11] === id[17];
 }
 
 /** Trims and checks the fields; an 18-character mainland number must have a valid check digit. */
