@@ -21,6 +21,7 @@ import { createFaceEngine } from './engine/index.js';
 import { loadEngineInBackground, type LoadingEngine } from './verify/engine-holder.js';
 import { createEngineFrameAnalyser } from './verify/engine-frame-analyser.js';
 import { createFaceService } from './verify/face-service.js';
+import { createImageSources } from './verify/image-source.js';
 import { livenessChallenges } from './verify/liveness-challenges.js';
 
 export interface RunningServer {
@@ -100,6 +101,11 @@ export async function startServer(
       limits: { ...config.sessions, maxImageBytes: config.engine.maxImageBytes },
       ensureApp: (name) => core.accessKeys.ensureApp(name),
     });
+    const images = createImageSources({
+      policy: { ...config.imageFetch, maxBytes: config.engine.maxImageBytes },
+      blobs: core.blobs,
+      sessionImage: (appId, token) => sessions.passedImage(appId, token),
+    });
     const jobs = createJobs({
       callbacks: createCallbackSender({
         transaction,
@@ -123,6 +129,7 @@ export async function startServer(
         faces,
         plans,
         sessions,
+        images,
       },
       readiness: [engineReadiness(engine)],
       onMetrics: (m) => {

@@ -582,6 +582,24 @@ export function createSessionService(deps: SessionServiceDeps) {
       return bytes;
     },
 
+    /**
+     * The best frame of a passed session, as a picture for another face call (Cloudauth's CertifyId input):
+     * image_unavailable when the session did not pass or its media were purged.
+     */
+    async passedImage(appId: string, token: string): Promise<Buffer> {
+      const row = await byToken(token, appId).catch((err: unknown) => {
+        if (isShirenError(err) && err.reason === 'not_found')
+          throw new ShirenError('image_unavailable', 'There is no verification with this id for the app.');
+        throw err;
+      });
+      if (row.status !== 'passed')
+        throw new ShirenError('image_unavailable', `The verification did not pass (${effectiveStatus(row, now())}).`);
+      const bytes = row.best_frame_key ? await deps.blobs.get(row.best_frame_key) : undefined;
+      if (!bytes)
+        throw new ShirenError('image_unavailable', 'The verification has no picture any more (media retention).');
+      return bytes;
+    },
+
     /** Deletes the session for real: rows (attempts, challenges, callbacks) and every blob under sessions/<id>/. */
     async delete(appId: string, token: string, actor: string): Promise<void> {
       const row = await byToken(token, appId);

@@ -22,7 +22,10 @@ const T: CarrierEntry = { carrier: 'china_telecom' };
 const B: CarrierEntry = { carrier: 'china_broadnet' };
 const virtual = (host: Host): CarrierEntry => ({ carrier: 'virtual', host });
 
-/** Prefix → carrier. 14x ranges are data-card and IoT ranges of the same carriers. */
+/**
+ * Prefix → carrier. 145 and 147 are data-card ranges. The IoT and data-only ranges that libphonenumber does not list
+ * as mobile (140, 141, 144, 146, 148, 149) are left out: checkMobile reports them as mobile_not_allocated.
+ */
 export const CARRIER_PREFIXES: Readonly<Record<string, CarrierEntry>> = {
   // China Mobile
   '134': M, // 1340–1348; 1349 is satellite (below)
@@ -32,7 +35,6 @@ export const CARRIER_PREFIXES: Readonly<Record<string, CarrierEntry>> = {
   '138': M,
   '139': M,
   '147': M, // data cards
-  '148': M, // IoT
   '150': M,
   '151': M,
   '152': M,
@@ -54,7 +56,6 @@ export const CARRIER_PREFIXES: Readonly<Record<string, CarrierEntry>> = {
   '131': U,
   '132': U,
   '145': U, // data cards
-  '146': U, // IoT
   '155': U,
   '156': U,
   '166': U,
@@ -66,7 +67,6 @@ export const CARRIER_PREFIXES: Readonly<Record<string, CarrierEntry>> = {
   // China Telecom
   '133': T,
   '1349': T, // satellite (formerly China Satcom)
-  '149': T, // data cards
   '153': T,
   '173': T,
   '177': T,
