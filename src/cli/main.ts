@@ -7,7 +7,6 @@ import { config, describeFatal, withCore } from './context.js';
 import { registerBenchCommand } from './bench-command.js';
 import { registerFaceCommands } from './face-commands.js';
 import { registerKeysCommands } from './keys-commands.js';
-import { registerObjectsCommands } from './objects-commands.js';
 import { registerPlansCommands } from './plans-commands.js';
 import { registerRulesCommand } from './rules-command.js';
 
@@ -43,7 +42,6 @@ export function buildProgram(): Command {
     });
 
   registerKeysCommands(program);
-  registerObjectsCommands(program);
   registerPlansCommands(program);
   registerFaceCommands(program);
   registerBenchCommand(program);
