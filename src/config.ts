@@ -48,6 +48,14 @@ export interface Config {
     ipFailureLimit: number;
     ipFailureWindowSeconds: number;
   };
+  /** Fetching pictures by URL (Cloudauth *FaceContrastPictureUrl): docs/image-sources.md. */
+  imageFetch: {
+    /** Host names (exact, or "*.example.com" for subdomains) that may be fetched; empty = URL inputs refused. */
+    allowHosts: string[];
+    /** Allow addresses in private, loopback, link-local and other non-public ranges (off by default). */
+    allowPrivate: boolean;
+    timeoutMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -84,6 +92,10 @@ export const SETTINGS = {
   SHIREN_H5_DEMO_PER_HOUR: 'demo sessions one client address may create per hour, default 20',
   SHIREN_IP_FAILURE_LIMIT: 'failed verification attempts one client address may make per window, default 5',
   SHIREN_IP_FAILURE_WINDOW: 'that window in seconds, default 180',
+  SHIREN_IMAGE_FETCH_HOSTS:
+    'comma-separated host names pictures may be fetched from by URL ("*.example.com" = any subdomain); empty (default) = URL inputs refused',
+  SHIREN_IMAGE_FETCH_PRIVATE: 'on or off (default): allow fetching from private, loopback and link-local addresses',
+  SHIREN_IMAGE_FETCH_TIMEOUT_MS: 'deadline of one picture download, default 5000',
   SHIREN_CONFIG: 'path of an optional JSON file holding any of these settings',
 } as const;
 
@@ -201,6 +213,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     problems.push(`SHIREN_PUBLIC_URL=${JSON.stringify(publicUrl)} must be an http(s) URL`);
   }
 
+  const allowHosts = (get('SHIREN_IMAGE_FETCH_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h.length > 0);
+  for (const h of allowHosts) {
+    if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$|^\[[0-9a-f:.]+\]$/.test(h))
+      problems.push(`SHIREN_IMAGE_FETCH_HOSTS: ${JSON.stringify(h)} is not a host name`);
+  }
+
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   const config: Config = {
     port,
@@ -229,7 +250,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       ipFailureLimit: int('SHIREN_IP_FAILURE_LIMIT', 5, 1, 1_000_000),
       ipFailureWindowSeconds: int('SHIREN_IP_FAILURE_WINDOW', 180, 1, 86_400),
     },
+    imageFetch: {
+      allowHosts,
+      allowPrivate: bool('SHIREN_IMAGE_FETCH_PRIVATE', false),
+      timeoutMs: int('SHIREN_IMAGE_FETCH_TIMEOUT_MS', 5000, 100, 120_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...config, engine: Object.freeze(config.engine), sessions: Object.freeze(config.sessions) });
+  return Object.freeze({
+    ...config,
+    engine: Object.freeze(config.engine),
+    sessions: Object.freeze(config.sessions),
+    imageFetch: Object.freeze({ ...config.imageFetch, allowHosts: Object.freeze(allowHosts) as string[] }),
+  });
 }

@@ -31,6 +31,16 @@ export const REASONS = {
   face_not_found: { status: 422, message: 'No face was found in the image.' },
   face_too_small: { status: 422, message: 'The face is too small to be analysed.' },
   multiple_faces: { status: 422, message: 'More than one face was found where exactly one is required.' },
+  image_url_forbidden: {
+    status: 400,
+    message:
+      'The picture URL is not allowed: not http(s), its host is not on the allow-list, or it resolves to a non-public address.',
+  },
+  image_unavailable: {
+    status: 422,
+    message:
+      'The picture could not be retrieved: the download failed, timed out or was too large, or the referenced object or verification has no picture.',
+  },
   // capacity and availability
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },
   engine_busy: { status: 503, message: 'The face engine queue is full; retry later.' },

@@ -140,6 +140,18 @@ export interface H5View {
   identityInput: PlanRow['identity_input'];
   needsIdentity: boolean;
   identity: { name: string; idNumber: string } | null;
+/** One line of a session search (GET /v1/sessions). */
+export interface SessionSummary {
+  token: string;
+  planId: number;
+  status: SessionStatus;
+  outerOrderNo: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  identity: { name: string; idNumber: string } | null;
+  resultCode: string | null;
+}
+
   compareSource: PlanRow['compare_source'];
   attemptsLeft: number;
   expiresAt: string;
@@ -324,8 +336,20 @@ export function createSessionService(deps: SessionServiceDeps) {
     switch (plan.compare_source) {
       case 'none':
         return undefined;
-      case 'registry':
-        throw new ShirenError('not_supported', 'comparison with an identity registry is not available yet');
+      case 'registry': {
+        if (!deps.registryPhotoKey)
+          throw new ShirenError('not_supported', 'the identity registry is not wired in this server');
+        const identity = decodeIdentity(session);
+        if (!identity) throw new ShirenError('identity_missing', 'The name and ID number are needed to find the photo.');
+        const key = await deps.registryPhotoKey(session.app_id, identity);
+        if (!key)
+          throw new ShirenError(
+            'reference_missing',
+            'The identity registry has no photo for this name and ID number.',
+            { details: { source: 'registry' } },
+          );
+        return key;
+      }
       case 'uploaded':
         if (!session.reference_blob_key)
           throw new ShirenError('reference_missing', 'Upload the reference image (PUT /v1/sessions/:token/reference).');
@@ -595,6 +619,11 @@ export function createSessionService(deps: SessionServiceDeps) {
       if (row.status !== 'passed')
         throw new ShirenError('image_unavailable', `The verification did not pass (${effectiveStatus(row, now())}).`);
       const bytes = row.best_frame_key ? await deps.blobs.get(row.best_frame_key) : undefined;
+    /** The identity in clear text, for apps configured to receive it unmasked (never logged). */
+    async revealIdentity(appId: string, token: string): Promise<{ name: string; idNumber: string } | null> {
+      return decodeIdentity(await byToken(token, appId));
+    },
+
       if (!bytes)
         throw new ShirenError('image_unavailable', 'The verification has no picture any more (media retention).');
       return bytes;
@@ -607,6 +636,38 @@ export function createSessionService(deps: SessionServiceDeps) {
         const locked = await tx.sessions.lockById(row.id);
         if (!locked) throw new ShirenError('not_found', 'no verification session with this token');
         await deps.blobs.deletePrefix(`sessions/${row.id}/`);
+    /** The app's sessions, newest first, found by OuterOrderNo, plan and status; identities masked. */
+    async list(
+      appId: string,
+      filter: { outerOrderNo?: string; planId?: number; status?: SessionStatus; before?: string; limit?: number } = {},
+    ): Promise<SessionSummary[]> {
+      const t = now();
+      let before: Date | undefined;
+      if (filter.before !== undefined) {
+        before = new Date(filter.before);
+        if (Number.isNaN(before.getTime()))
+          throw new ShirenError('invalid_request', 'before: must be an ISO 8601 time', { details: { field: 'before' } });
+      }
+      const rows = await repos.sessions.listByApp(appId, {
+        ...(filter.outerOrderNo !== undefined ? { outerOrderNo: filter.outerOrderNo } : {}),
+        ...(filter.planId !== undefined ? { planId: filter.planId } : {}),
+        ...(filter.status !== undefined ? { status: filter.status } : {}),
+        ...(before ? { before } : {}),
+        limit: Math.min(Math.max(filter.limit ?? 50, 1), 500),
+        now: t,
+      });
+      return rows.map((row) => ({
+        token: row.token,
+        planId: row.plan_id,
+        status: effectiveStatus(row, t),
+        outerOrderNo: row.outer_order_no,
+        createdAt: row.created_at.toISOString(),
+        finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
+        identity: maskedIdentity(row),
+        resultCode: asResult(row.result)?.code ?? null,
+      }));
+    },
+
         await tx.sessions.delete(row.id);
         await tx.audit.record({ actor, action: 'session.delete', target: row.id, details: { planId: row.plan_id } });
       });

@@ -8,7 +8,10 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import cloudauth, {
+  AIGCFaceVerifyRequest,
   CompareFaceVerifyRequest,
+  ContrastFaceVerifyRequest,
+  DeepfakeDetectRequest,
   DeleteFaceVerifyResultRequest,
   DescribeFaceVerifyRequest,
   InitFaceVerifyRequest,
@@ -27,7 +30,9 @@ import { createPlanService } from '../../verify/plans.js';
 import { createTransactor } from '../../store/repos/index.js';
 import { createEngineFrameAnalyser } from '../../verify/engine-frame-analyser.js';
 import { livenessChallenges } from '../../verify/liveness-challenges.js';
+import { createImageSources, type ImageSources } from '../../verify/image-source.js';
 import { createSessionService } from '../../verify/sessions.js';
+import { sessionRoutes } from '../native/session-routes.js';
 import { acs3Signature, rpcSignature, sha256Hex } from './signature.js';
 
 const Client = cloudauth.default;
@@ -56,6 +61,12 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
   let sceneId: number;
   let otherAppSceneId: number;
   let otherKey: { accessKeyId: string; accessKeySecret: string };
+  let h5SceneId: number;
+  let images: ImageSources;
+  let picServer: http.Server;
+  let picPort: number;
+  /** What the registry stub answers for ContrastFaceVerify (the registry itself is tested in src/verify/identity). */
+  const registryPhotos = new Map<string, { name: string; photo?: Buffer }>();
   const faces: string[] = [];
 
   const client = (
@@ -159,6 +170,13 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring });
     sceneId = (await plans.create(key.appId, { name: 'compare', threshold: { far: '1e-4' } }, 'test')).plan.id;
     otherAppSceneId = (await plans.create(other.appId, { name: 'theirs' }, 'test')).plan.id;
+    h5SceneId = (
+      await plans.create(
+        key.appId,
+        { name: 'h5 compare', livenessMode: 'none', compareSource: 'uploaded', threshold: { far: '1e-4' } },
+        'test',
+      )
+    ).plan.id;
     const sessions = createSessionService({
       repos: core.repos,
       transaction: createTransactor(core.store.db),
@@ -171,9 +189,27 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
       limits: { ...core.config.sessions, maxImageBytes: core.config.engine.maxImageBytes },
       ensureApp: (name) => core.accessKeys.ensureApp(name),
     });
+    // A picture server on loopback: reachable only because the test allows private addresses for 127.0.0.1.
+    picServer = http.createServer((req, res) => {
+      const m = /^\/face(\d)\.jpg$/.exec(req.url ?? '');
+      if (m && faces[Number(m[1])]) return res.writeHead(200).end(Buffer.from(faces[Number(m[1])]!, 'base64'));
+      if (req.url === '/hop') return res.writeHead(302, { location: '/face0.jpg' }).end();
+      if (req.url === '/to-metadata') return res.writeHead(302, { location: 'http://169.254.169.254/x.jpg' }).end();
+      if (req.url === '/big') return res.writeHead(200).end(Buffer.alloc(6 * 1024 * 1024, 1));
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => picServer.listen(0, '127.0.0.1', resolve));
+    picPort = (picServer.address() as { port: number }).port;
+    images = createImageSources({
+      policy: { allowHosts: ['127.0.0.1'], allowPrivate: true, timeoutMs: 5000, maxBytes: 5 * 1024 * 1024 },
+      blobs: core.blobs,
+      sessionImage: (appId, token) => sessions.passedImage(appId, token),
+    });
     app = await buildApp({
       core,
       logger: false,
+      h5: { sessions, demo: false },
+      nativeRoutes: [sessionRoutes(sessions)],
       aliyun: {
         keys: core.accessKeys,
         nonces: core.repos.nonces,
@@ -181,6 +217,13 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
         faces: faceService,
         plans,
         sessions,
+        images,
+        registryPhoto: async (_appId, identity) => {
+          const r = registryPhotos.get(identity.idNumber);
+          if (!r) return { status: 'no_record' };
+          if (r.name !== identity.name) return { status: 'name_mismatch' };
+          return r.photo ? { status: 'match', photo: r.photo } : { status: 'no_photo' };
+        },
       },
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -200,6 +243,7 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     assert.equal(faces.length, 3);
   });
   after(async () => {
+    picServer?.close();
     await app?.close();
     await engine?.close();
     await core?.close();
@@ -283,7 +327,7 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     });
   }
 
-  test('result codes: no picture → 400, two input modes → 420, URL → 410, unknown or foreign SceneId → 404, not an image → 419', async () => {
+  test('result codes: no picture → 400, two input modes → 420, URL off the allow-list → 419, unknown or foreign SceneId → 404, not an image → 419', async () => {
     const c = client('acs3');
     const code = async (r: Partial<CompareFaceVerifyRequest>) =>
       (await c.compareFaceVerify(new CompareFaceVerifyRequest({ sceneId, ...r }))).body?.code;
@@ -298,7 +342,15 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     );
     assert.equal(
       await code({ sourceFaceContrastPictureUrl: 'https://example.com/a.jpg', targetFaceContrastPicture: faces[0] }),
-      '410',
+      '419',
+    );
+    assert.equal(
+      await code({
+        productCode: 'NOT_A_PRODUCT',
+        sourceFaceContrastPicture: faces[0],
+        targetFaceContrastPicture: faces[0],
+      }),
+      '401',
     );
     assert.equal(
       await code({ sceneId: 999999, sourceFaceContrastPicture: faces[0], targetFaceContrastPicture: faces[0] }),
@@ -371,6 +423,247 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
       assert.equal(unknownScene.body?.code, '404');
     });
   }
+
+  test('picture by URL: fetched under the guard; redirects re-checked; too large, missing, off-list hosts → 419', async () => {
+    const c = client('acs3');
+    const url = (path: string) => `http://127.0.0.1:${picPort}${path}`;
+    const compare = async (r: Partial<CompareFaceVerifyRequest>) =>
+      (await c.compareFaceVerify(new CompareFaceVerifyRequest({ sceneId, ...r }))).body;
+    const same = await compare({
+      sourceFaceContrastPictureUrl: url('/face0.jpg'),
+      targetFaceContrastPicture: faces[0],
+    });
+    assert.equal(same?.code, '200', JSON.stringify(same));
+    assert.equal(same?.resultObject?.passed, 'T');
+    const other = await compare({
+      sourceFaceContrastPictureUrl: url('/face1.jpg'),
+      targetFaceContrastPictureUrl: url('/face0.jpg'),
+    });
+    assert.equal(other?.resultObject?.passed, 'F');
+    const hop = await compare({ sourceFaceContrastPictureUrl: url('/hop'), targetFaceContrastPicture: faces[0] });
+    assert.equal(hop?.resultObject?.passed, 'T');
+    for (const bad of ['/big', '/missing.jpg', `http://localhost:${picPort}/face0.jpg`, 'ftp://127.0.0.1/face0.jpg']) {
+      const r = await compare({
+        sourceFaceContrastPictureUrl: bad.startsWith('/') ? url(bad) : bad,
+        targetFaceContrastPicture: faces[0],
+      });
+      assert.equal(r?.code, '419', `${bad}: ${JSON.stringify(r)}`);
+    }
+    const live = await c.livenessFaceVerify(
+      new LivenessFaceVerifyRequest({ sceneId, faceContrastPictureUrl: url('/face0.jpg'), productCode: 'LR_FR_MIN' }),
+    );
+    assert.equal(live.body?.code, '200', JSON.stringify(live.body));
+  });
+
+  test("picture by OSS bucket + object: the app's own object area; half a pair → 400, missing object → 419", async () => {
+    await images.putObject(key.appId, 'faces-bucket', 'people/face0.jpg', Buffer.from(faces[0]!, 'base64'));
+    const c = client('rpc');
+    const compare = async (r: Partial<CompareFaceVerifyRequest>, who = c, scene = sceneId) =>
+      (await who.compareFaceVerify(new CompareFaceVerifyRequest({ sceneId: scene, ...r }))).body;
+    const same = await compare({
+      sourceOssBucketName: 'faces-bucket',
+      sourceOssObjectName: 'people/face0.jpg',
+      targetFaceContrastPicture: faces[0],
+    });
+    assert.equal(same?.code, '200', JSON.stringify(same));
+    assert.equal(same?.resultObject?.passed, 'T');
+    const diff = await compare({
+      sourceOssBucketName: 'faces-bucket',
+      sourceOssObjectName: 'people/face0.jpg',
+      targetFaceContrastPicture: faces[2],
+    });
+    assert.equal(diff?.resultObject?.passed, 'F');
+    assert.equal(
+      (await compare({ sourceOssBucketName: 'faces-bucket', targetFaceContrastPicture: faces[0] }))?.code,
+      '400',
+    );
+    assert.equal(
+      (
+        await compare({
+          sourceOssBucketName: 'faces-bucket',
+          sourceOssObjectName: 'nope.jpg',
+          targetFaceContrastPicture: faces[0],
+        })
+      )?.code,
+      '419',
+    );
+    assert.equal(
+      (
+        await compare({
+          sourceOssBucketName: 'faces-bucket',
+          sourceOssObjectName: '../x.jpg',
+          targetFaceContrastPicture: faces[0],
+        })
+      )?.code,
+      '401',
+    );
+    // Another app does not see this app's objects.
+    const theirs = await compare(
+      {
+        sourceOssBucketName: 'faces-bucket',
+        sourceOssObjectName: 'people/face0.jpg',
+        targetFaceContrastPicture: faces[0],
+      },
+      client('rpc', otherKey),
+      otherAppSceneId,
+    );
+    assert.equal(theirs?.code, '419');
+  });
+
+  /** Runs the H5 page's calls for a session: a challenge, then frames of one face; returns the outcome. */
+  async function h5Capture(token: string, face: string) {
+    const base = `http://127.0.0.1:${port}/h5/api/sessions/${token}`;
+    const state = await fetch(base);
+    assert.equal(state.status, 200, await state.clone().text());
+    const ch = await fetch(`${base}/challenge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(ch.status, 200, await ch.clone().text());
+    const { challengeId } = (await ch.json()) as { challengeId: string };
+    const frames = Array.from({ length: 4 }, (_, i) => ({ t: i * 150, step: 'neutral', image: face }));
+    const res = await fetch(`${base}/attempts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ challengeId, frames }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    return (await res.json()) as { outcome: string; code: string };
+  }
+
+  test('InitFaceVerify → H5 capture → DescribeFaceVerify: genuine passes (200), impostor fails (204); a passed CertifyId is a picture input', async () => {
+    const c = client('acs3');
+    const init = await c.initFaceVerify(
+      new InitFaceVerifyRequest({
+        sceneId: h5SceneId,
+        outerOrderNo: 'order-h5-1',
+        productCode: 'ID_PRO',
+        model: 'LIVENESS',
+        faceContrastPictureUrl: `http://127.0.0.1:${picPort}/face0.jpg`,
+      }),
+    );
+    assert.equal(init.body?.code, '200', JSON.stringify(init.body));
+    const genuine = init.body?.resultObject?.certifyId ?? '';
+    const outcome = await h5Capture(genuine, faces[0]!);
+    assert.equal(outcome.outcome, 'passed', JSON.stringify(outcome));
+    const described = await c.describeFaceVerify(
+      new DescribeFaceVerifyRequest({ sceneId: h5SceneId, certifyId: genuine }),
+    );
+    assert.equal(described.body?.resultObject?.passed, 'T');
+    assert.equal(described.body?.resultObject?.subCode, '200');
+    const material = JSON.parse(described.body?.resultObject?.materialInfo ?? '{}');
+    assert.equal(material.status, 'passed');
+    assert.ok(material.facialPictureFront.verifyScore >= 70, JSON.stringify(material));
+
+    const impostorInit = await c.initFaceVerify(
+      new InitFaceVerifyRequest({ sceneId: h5SceneId, faceContrastPicture: faces[0] }),
+    );
+    const impostor = impostorInit.body?.resultObject?.certifyId ?? '';
+    const failed = await h5Capture(impostor, faces[1]!);
+    assert.notEqual(failed.outcome, 'passed');
+    // The plan allows retries; use them up so the session has a final result.
+    let last = failed;
+    for (let i = 0; i < 5 && last.outcome === 'retry'; i++) last = await h5Capture(impostor, faces[1]!);
+    assert.equal(last.outcome, 'failed', JSON.stringify(last));
+    const d2 = await c.describeFaceVerify(new DescribeFaceVerifyRequest({ certifyId: impostor }));
+    assert.equal(d2.body?.resultObject?.passed, 'F');
+    assert.equal(d2.body?.resultObject?.subCode, '204');
+
+    // The passed session's captured face as the source of a comparison; a failed one is not usable (419).
+    const byId = await c.compareFaceVerify(
+      new CompareFaceVerifyRequest({ sceneId, sourceCertifyId: genuine, targetFaceContrastPicture: faces[0] }),
+    );
+    assert.equal(byId.body?.resultObject?.passed, 'T', JSON.stringify(byId.body));
+    const byFailed = await c.compareFaceVerify(
+      new CompareFaceVerifyRequest({ sceneId, sourceCertifyId: impostor, targetFaceContrastPicture: faces[0] }),
+    );
+    assert.equal(byFailed.body?.code, '419');
+    const theirs = await client('acs3', otherKey).compareFaceVerify(
+      new CompareFaceVerifyRequest({
+        sceneId: otherAppSceneId,
+        sourceCertifyId: genuine,
+        targetFaceContrastPicture: faces[0],
+      }),
+    );
+    assert.equal(theirs.body?.code, '419');
+    const badModel = await c.initFaceVerify(new InitFaceVerifyRequest({ sceneId: h5SceneId, model: 'SMILE' }));
+    assert.equal(badModel.body?.code, '401');
+
+    // OuterOrderNo is stored with the session and found through the native API.
+    const auth = { authorization: `Bearer ${key.accessKeyId}:${key.accessKeySecret}` };
+    const found = await fetch(`http://127.0.0.1:${port}/v1/sessions?outerOrderNo=order-h5-1`, { headers: auth });
+    assert.equal(found.status, 200, await found.clone().text());
+    const list = ((await found.json()) as { sessions: { token: string; status: string; outerOrderNo: string }[] })
+      .sessions;
+    assert.deepEqual(
+      list.map((x) => [x.token, x.status, x.outerOrderNo]),
+      [[genuine, 'passed', 'order-h5-1']],
+    );
+    const failedOnes = await fetch(`http://127.0.0.1:${port}/v1/sessions?status=failed&planId=${h5SceneId}`, {
+      headers: auth,
+    });
+    assert.ok(
+      ((await failedOnes.json()) as { sessions: { token: string }[] }).sessions.some((x) => x.token === impostor),
+    );
+    const theirList = await fetch(`http://127.0.0.1:${port}/v1/sessions?outerOrderNo=order-h5-1`, {
+      headers: { authorization: `Bearer ${otherKey.accessKeyId}:${otherKey.accessKeySecret}` },
+    });
+    assert.deepEqual(((await theirList.json()) as { sessions: unknown[] }).sessions, []);
+  });
+
+  for (const mode of ['acs3', 'rpc'] as const) {
+    test(`ContrastFaceVerify (${mode}): photo against the registry photo of CertName + CertNo, SubCodes 200/201/202/203/204`, async () => {
+      registryPhotos.set('11010519491231002X', { name: '张三', photo: Buffer.from(faces[0]!, 'base64') });
+      registryPhotos.set('110101199003074514', { name: '李四' });
+      const c = client(mode);
+      const contrast = async (r: Partial<ContrastFaceVerifyRequest>) =>
+        (
+          await c.contrastFaceVerify(
+            new ContrastFaceVerifyRequest({ sceneId, productCode: 'ID_MIN', certType: 'IDENTITY_CARD', ...r }),
+          )
+        ).body;
+      const zhang = { certName: '张三', certNo: '11010519491231002X' };
+      const ok = await contrast({ ...zhang, faceContrastPicture: faces[0] });
+      assert.equal(ok?.code, '200', JSON.stringify(ok));
+      assert.equal(ok?.resultObject?.passed, 'T');
+      assert.equal(ok?.resultObject?.subCode, '200');
+      assert.ok(JSON.parse(ok?.resultObject?.materialInfo ?? '{}').facialPictureFront.verifyScore >= 70);
+      const wrongFace = await contrast({ ...zhang, faceContrastPicture: faces[1] });
+      assert.deepEqual([wrongFace?.resultObject?.passed, wrongFace?.resultObject?.subCode], ['F', '204']);
+      const wrongName = await contrast({ certName: '王五', certNo: zhang.certNo, faceContrastPicture: faces[0] });
+      assert.equal(wrongName?.resultObject?.subCode, '201');
+      const unknown = await contrast({ certName: '赵六', certNo: '110101200001010010', faceContrastPicture: faces[0] });
+      assert.equal(unknown?.resultObject?.subCode, '202');
+      const noPhoto = await contrast({ certName: '李四', certNo: '110101199003074514', faceContrastPicture: faces[0] });
+      assert.equal(noPhoto?.resultObject?.subCode, '203');
+      const live = await contrast({ ...zhang, faceContrastPicture: faces[0], model: 'FRONT_CAMERA_LIVENESS' });
+      const m = JSON.parse(live?.resultObject?.materialInfo ?? '{}');
+      assert.equal(typeof m.facialPictureFront.livenessScore, 'number');
+      assert.equal(live?.resultObject?.subCode, m.faceAttack === 'T' ? '205' : '200');
+      // parameter errors
+      assert.equal((await contrast({ certNo: zhang.certNo, faceContrastPicture: faces[0] }))?.code, '400');
+      assert.equal(
+        (await contrast({ certName: '张三', certNo: '110105194912310021', faceContrastPicture: faces[0] }))?.code,
+        '401',
+      );
+      assert.equal((await contrast({ ...zhang, faceContrastPicture: faces[0], certType: 'PASSPORT' }))?.code, '401');
+      assert.equal(
+        (await contrast({ ...zhang, faceContrastPicture: faces[0], faceContrastFile: faces[0] }))?.code,
+        '410',
+      );
+      assert.equal((await contrast({ ...zhang }))?.code, '400');
+    });
+  }
+
+  test('DeepfakeDetect, AIGCFaceVerify and DescribeFaceGuardRisk answer 410: not supported by this deployment', async () => {
+    const c = client('acs3');
+    const deepfake = await c.deepfakeDetect(new DeepfakeDetectRequest({ faceBase64: faces[0], outerOrderNo: 'x' }));
+    assert.equal(deepfake.body?.code, '410');
+    assert.match(deepfake.body?.message ?? '', /not supported by this deployment/);
+    const aigc = await c.aIGCFaceVerify(new AIGCFaceVerifyRequest({ sceneId, faceContrastPicture: faces[0] }));
+    assert.equal(aigc.body?.code, '410');
+  });
 
   test('the SDK works against /aliyun/ too, and GET / without Action still answers the service index', async () => {
     const res = await postForm(rpcParams({}), '/aliyun/');
@@ -448,7 +741,7 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     assert.equal(((await noAction.json()) as { Code: string }).Code, 'MissingParameter');
     const badVersion = await postForm(rpcParams({ Version: '2017-11-17' }));
     assert.equal(((await badVersion.json()) as { Code: string }).Code, 'InvalidVersion');
-    const unknown = await postForm(rpcParams({ Action: 'ContrastFaceVerify' }));
+    const unknown = await postForm(rpcParams({ Action: 'VerifyMaterial' }));
     assert.equal(unknown.status, 404);
     assert.equal(((await unknown.json()) as { Code: string }).Code, 'InvalidAction.NotFound');
   });

@@ -48,6 +48,8 @@ export const ALIYUN_ERRORS: Record<Reason, AliyunAnswer> = {
   face_not_found: result('419'),
   face_too_small: result('419'),
   multiple_faces: result('419'),
+  image_url_forbidden: result('419'),
+  image_unavailable: result('419'),
   rate_limited: gw(429, 'Throttling.User'),
   engine_busy: gw(503, 'ServiceUnavailable'),
   timeout: gw(504, 'ServiceTimeout'),

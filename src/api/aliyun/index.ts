@@ -14,6 +14,8 @@ import { ShirenError, isShirenError } from '../../errors.js';
 import type { NonceRepo } from '../../store/repos/nonce-repo.js';
 import type { FaceService } from '../../verify/face-service.js';
 import type { PlanService, PlanView } from '../../verify/plans.js';
+import { normaliseIdentity } from '../../verify/identity.js';
+import type { ImageSources, PictureSource } from '../../verify/image-source.js';
 import type { SessionService } from '../../verify/sessions.js';
 import { abortWhenClientGone } from '../common/abort.js';
 import { toShirenError } from '../common/errors.js';
@@ -39,6 +41,16 @@ export interface AliyunApiDeps {
   plans: Pick<PlanService, 'get'>;
   /** H5 sessions for InitFaceVerify / DescribeFaceVerify / DeleteFaceVerifyResult (absent: those Actions are off). */
   sessions?: Pick<SessionService, 'create' | 'get' | 'delete'>;
+  /** Pictures by URL, OSS object or earlier CertifyId (src/verify/image-source.ts). */
+  images: Pick<ImageSources, 'resolve'>;
+  /**
+   * The registry's reference photo of an identity (ContrastFaceVerify); absent = no registry configured (410).
+   * `name_mismatch`: the ID number is known under another name.
+   */
+  registryPhoto?: (
+    appId: string,
+    identity: { name: string; idNumber: string },
+  ) => Promise<{ status: 'match' | 'name_mismatch' | 'no_record' | 'no_photo'; photo?: Buffer }>;
   now?: () => Date;
 }
 
@@ -194,6 +206,12 @@ export const aliyunApi: FastifyPluginAsync<AliyunApiDeps> = async (app, deps) =>
   const actions: Record<string, (ctx: ActionContext) => Promise<Record<string, unknown>>> = {
     CompareFaceVerify: (ctx) => compareFaceVerify(deps, ctx),
     LivenessFaceVerify: (ctx) => livenessFaceVerify(deps, ctx),
+    ContrastFaceVerify: (ctx) => contrastFaceVerify(deps, ctx),
+    DeepfakeDetect: notSupported('DeepfakeDetect (no deepfake detector has been validated in the face engine)'),
+    AIGCFaceVerify: notSupported(
+      'AIGCFaceVerify (no AI-generated-face detector has been validated in the face engine)',
+    ),
+    DescribeFaceGuardRisk: notSupported('DescribeFaceGuardRisk (there is no device-risk service)'),
   };
   const sessions = deps.sessions;
   if (sessions) {
@@ -295,15 +313,41 @@ async function scenePlan(deps: AliyunApiDeps, ctx: ActionContext): Promise<PlanV
   return plan;
 }
 
-/** The one picture given among the input modes of `prefix` (base64 only for now); 400 when none, 420 when several. */
-function picture(params: Params, prefix: string): string;
-function picture(params: Params, prefix: string, optional: true): string | undefined;
-function picture(params: Params, prefix: string, optional = false): string | undefined {
+/** Values of `ProductCode` / `Model` / `CertType` each Action accepts (the reference and Alibaba's public pages). */
+const PRODUCT_CODES: Record<string, readonly string[]> = {
+  CompareFaceVerify: ['PV_FC'],
+  LivenessFaceVerify: ['LR_FR_MIN'],
+  ContrastFaceVerify: ['ID_MIN'],
+  InitFaceVerify: ['ID_PRO', 'ID_PLUS', 'ID_MIN_PRO', 'PV_FV', 'LR_FR'],
+};
+const PHOTO_LIVENESS_MODELS = ['NO_LIVENESS', 'FRONT_CAMERA_LIVENESS', 'REAR_CAMERA_LIVENESS'] as const;
+const H5_MODELS = ['LIVENESS', 'PHOTINUS_LIVENESS', 'MULTI_ACTION', 'MOVE_ACTION', 'MULTI_FAPTCHA', 'FACE_GUARD'];
+
+function checkEnum(params: Params, name: string, allowed: readonly string[] | undefined): string | undefined {
+  const v = params[name];
+  if (v === undefined || v === '' || !allowed) return v || undefined;
+  if (!allowed.includes(v)) {
+    throw new AliyunResultError('401', `${RESULT_MESSAGES['401']}: ${name} must be one of ${allowed.join(', ')}`);
+  }
+  return v;
+}
+
+const OSS_NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,1023}$/;
+
+/**
+ * The one picture given among the four input modes of `prefix` (base64, URL, an earlier CertifyId, an OSS
+ * bucket + object): 400 when none, 420 when several, 400 when only half of the OSS pair is given.
+ */
+function picture(params: Params, prefix: string): PictureSource;
+function picture(params: Params, prefix: string, optional: true): PictureSource | undefined;
+function picture(params: Params, prefix: string, optional = false): PictureSource | undefined {
+  const bucket = params[`${prefix}OssBucketName`];
+  const object = params[`${prefix}OssObjectName`];
   const modes = {
     base64: params[`${prefix}FaceContrastPicture`],
     url: params[`${prefix}FaceContrastPictureUrl`],
     certifyId: params[`${prefix}CertifyId`],
-    oss: params[`${prefix}OssBucketName`] || params[`${prefix}OssObjectName`],
+    oss: bucket || object,
   };
   const given = Object.entries(modes).filter(([, v]) => v !== undefined && v !== '');
   if (given.length === 0 && optional) return undefined;
@@ -314,23 +358,41 @@ function picture(params: Params, prefix: string, optional = false): string | und
       `${RESULT_MESSAGES['420']}: give one of ${prefix}FaceContrastPicture, ${prefix}FaceContrastPictureUrl, ${prefix}CertifyId, ${prefix}OssBucketName+${prefix}OssObjectName`,
     );
   }
-  if (given[0]![0] !== 'base64') {
-    throw new AliyunResultError(
-      '410',
-      `${RESULT_MESSAGES['410']}: Shiren accepts ${prefix}FaceContrastPicture (base64) only so far`,
-    );
+  switch (given[0]![0]) {
+    case 'url':
+      return { kind: 'url', url: modes.url! };
+    case 'certifyId': {
+      if (!/^[A-Za-z0-9]{16,64}$/.test(modes.certifyId!)) {
+        throw new AliyunResultError('401', `${RESULT_MESSAGES['401']}: ${prefix}CertifyId`);
+      }
+      return { kind: 'session', token: modes.certifyId! };
+    }
+    case 'oss': {
+      if (!bucket) throw new AliyunResultError('400', `${RESULT_MESSAGES['400']}: ${prefix}OssBucketName`);
+      if (!object) throw new AliyunResultError('400', `${RESULT_MESSAGES['400']}: ${prefix}OssObjectName`);
+      if (!OSS_NAME.test(object) || object.includes('..')) {
+        throw new AliyunResultError('401', `${RESULT_MESSAGES['401']}: ${prefix}OssObjectName`);
+      }
+      return { kind: 'object', bucket, object };
+    }
   }
   const value = modes.base64!.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/_-]+=*$/.test(value) && !value.startsWith('data:')) {
     throw new AliyunResultError('401', `${RESULT_MESSAGES['401']}: ${prefix}FaceContrastPicture is not base64`);
   }
-  return value;
+  return { kind: 'base64', value };
+}
+
+function resolvePicture(deps: AliyunApiDeps, ctx: ActionContext, source: PictureSource) {
+  return deps.images.resolve(ctx.principal.appId, source, abortWhenClientGone(ctx.reply));
 }
 
 async function compareFaceVerify(deps: AliyunApiDeps, ctx: ActionContext) {
+  checkEnum(ctx.params, 'ProductCode', PRODUCT_CODES.CompareFaceVerify);
   const plan = await scenePlan(deps, ctx);
-  const source = picture(ctx.params, 'Source');
-  const target = picture(ctx.params, 'Target');
+  const sourceRef = picture(ctx.params, 'Source');
+  const targetRef = picture(ctx.params, 'Target');
+  const [source, target] = [await resolvePicture(deps, ctx, sourceRef), await resolvePicture(deps, ctx, targetRef)];
   const r = await deps.faces.compare({
     imageA: source,
     imageB: target,
@@ -348,29 +410,117 @@ async function compareFaceVerify(deps: AliyunApiDeps, ctx: ActionContext) {
   };
 }
 
-async function livenessFaceVerify(deps: AliyunApiDeps, ctx: ActionContext) {
-  const plan = await scenePlan(deps, ctx);
-  const input = picture(ctx.params, '');
+/** Passive liveness of one photo at the plan's threshold (or the engine's default), as Cloudauth material fields. */
+async function photoLiveness(deps: AliyunApiDeps, ctx: ActionContext, plan: PlanView, input: Buffer | string) {
   const r = await deps.faces.liveness(input, { signal: abortWhenClientGone(ctx.reply) });
   const threshold = plan.passiveLivenessThreshold ?? r.threshold;
-  const live = r.liveness.score >= threshold;
-  const quality = r.face.quality?.comprehensive_score;
+  return {
+    live: r.liveness.score >= threshold,
+    quality: r.face.quality?.comprehensive_score,
+    livenessScore: Math.round(r.liveness.score * 10000) / 100,
+    livenessThreshold: Math.round(threshold * 10000) / 100,
+  };
+}
+
+async function livenessFaceVerify(deps: AliyunApiDeps, ctx: ActionContext) {
+  checkEnum(ctx.params, 'ProductCode', PRODUCT_CODES.LivenessFaceVerify);
+  const model = checkEnum(ctx.params, 'Model', PHOTO_LIVENESS_MODELS);
+  if (model === 'NO_LIVENESS') {
+    throw new AliyunResultError(
+      '401',
+      `${RESULT_MESSAGES['401']}: Model NO_LIVENESS turns off the one check this Action makes`,
+    );
+  }
+  const plan = await scenePlan(deps, ctx);
+  const input = await resolvePicture(deps, ctx, picture(ctx.params, ''));
+  const l = await photoLiveness(deps, ctx, plan, input);
   return {
     Code: '200',
     Message: 'success',
     ResultObject: {
       CertifyId: certifyId(),
-      Passed: live ? 'T' : 'F',
-      SubCode: live ? '200' : '205',
+      Passed: l.live ? 'T' : 'F',
+      SubCode: l.live ? '200' : '205',
       MaterialInfo: JSON.stringify({
-        faceAttack: live ? 'F' : 'T',
+        faceAttack: l.live ? 'F' : 'T',
         facialPictureFront: {
-          ...(quality !== undefined ? { qualityScore: quality } : {}),
-          livenessScore: Math.round(r.liveness.score * 10000) / 100,
-          livenessThreshold: Math.round(threshold * 10000) / 100,
+          ...(l.quality !== undefined ? { qualityScore: l.quality } : {}),
+          livenessScore: l.livenessScore,
+          livenessThreshold: l.livenessThreshold,
         },
       }),
     },
+  };
+}
+
+/**
+ * ContrastFaceVerify: a photo of the person against the reference photo of the identity (CertName + CertNo) in the
+ * operator's identity registry, optionally with passive liveness (Model). SubCodes as Alibaba documents them:
+ * 200 passed, 201 name and ID number do not match, 202 no such identity, 203 the identity has no usable photo,
+ * 204 the faces do not match, 205 liveness risk.
+ */
+async function contrastFaceVerify(deps: AliyunApiDeps, ctx: ActionContext) {
+  const p = ctx.params;
+  checkEnum(p, 'ProductCode', PRODUCT_CODES.ContrastFaceVerify);
+  checkEnum(p, 'CertType', ['IDENTITY_CARD']);
+  const model = checkEnum(p, 'Model', PHOTO_LIVENESS_MODELS) ?? 'NO_LIVENESS';
+  const plan = await scenePlan(deps, ctx);
+  if (p.FaceContrastFile) {
+    throw new ShirenError(
+      'not_supported',
+      'FaceContrastFile (a video) is not supported by this deployment; send a photo',
+    );
+  }
+  if (!p.CertName) throw new AliyunResultError('400', `${RESULT_MESSAGES['400']}: CertName`);
+  if (!p.CertNo) throw new AliyunResultError('400', `${RESULT_MESSAGES['400']}: CertNo`);
+  let identity: { name: string; idNumber: string };
+  try {
+    identity = normaliseIdentity({ name: p.CertName, idNumber: p.CertNo });
+  } catch {
+    throw new AliyunResultError('401', `${RESULT_MESSAGES['401']}: CertName / CertNo`);
+  }
+  const source = picture(p, '');
+  if (!deps.registryPhoto) {
+    throw new ShirenError('not_supported', 'no identity registry is configured, so there is no photo to compare with');
+  }
+  const photo = await resolvePicture(deps, ctx, source);
+  const id = certifyId();
+  const answer = (passed: boolean, subCode: string, material: Record<string, unknown>) => ({
+    Code: '200',
+    Message: 'success',
+    ResultObject: {
+      CertifyId: id,
+      Passed: passed ? 'T' : 'F',
+      SubCode: subCode,
+      MaterialInfo: JSON.stringify(material),
+    },
+  });
+  const registry = await deps.registryPhoto(ctx.principal.appId, identity);
+  if (registry.status === 'name_mismatch') return answer(false, '201', {});
+  if (registry.status === 'no_record') return answer(false, '202', {});
+  if (registry.status === 'no_photo' || !registry.photo) return answer(false, '203', {});
+  let liveness: Awaited<ReturnType<typeof photoLiveness>> | undefined;
+  if (model !== 'NO_LIVENESS') liveness = await photoLiveness(deps, ctx, plan, photo);
+  const r = await deps.faces.compare({
+    imageA: photo,
+    imageB: registry.photo,
+    threshold: plan.threshold.score,
+    signal: abortWhenClientGone(ctx.reply),
+  });
+  const front = {
+    verifyScore: Math.round(r.score * 100000) / 100000,
+    ...(liveness?.quality !== undefined ? { qualityScore: liveness.quality } : {}),
+    ...(liveness ? { livenessScore: liveness.livenessScore, livenessThreshold: liveness.livenessThreshold } : {}),
+  };
+  const material = { ...(liveness ? { faceAttack: liveness.live ? 'F' : 'T' } : {}), facialPictureFront: front };
+  if (liveness && !liveness.live) return answer(false, '205', material);
+  return answer(r.passed, r.passed ? '200' : '204', material);
+}
+
+/** Actions Cloudauth has but that need a detector Shiren does not have: answered 410 with the reason. */
+function notSupported(what: string) {
+  return async (): Promise<Record<string, unknown>> => {
+    throw new ShirenError('not_supported', `${what} is not supported by this deployment (docs/aliyun.md)`);
   };
 }
 
@@ -389,12 +539,21 @@ function subCodeOf(code: string): string {
 }
 
 async function initFaceVerify(deps: AliyunApiDeps, sessions: Sessions, ctx: ActionContext) {
-  const plan = await scenePlan(deps, ctx);
   const p = ctx.params;
-  const reference = picture(p, '', true);
+  checkEnum(p, 'ProductCode', PRODUCT_CODES.InitFaceVerify);
+  checkEnum(p, 'Model', H5_MODELS);
+  checkEnum(p, 'CertType', ['IDENTITY_CARD']);
+  const plan = await scenePlan(deps, ctx);
+  const source = picture(p, '', true);
   if ((p.CertName && !p.CertNo) || (!p.CertName && p.CertNo)) {
     throw new AliyunResultError('400', `${RESULT_MESSAGES['400']}: CertName and CertNo go together`);
   }
+  if (p.OuterOrderNo !== undefined && p.OuterOrderNo.length > 128) {
+    throw new AliyunResultError('401', `${RESULT_MESSAGES['401']}: OuterOrderNo is longer than 128 characters`);
+  }
+  const resolved = source ? await resolvePicture(deps, ctx, source) : undefined;
+  const reference =
+    resolved === undefined ? undefined : typeof resolved === 'string' ? resolved : resolved.toString('base64');
   const created = await sessions.create(
     ctx.principal.appId,
     {

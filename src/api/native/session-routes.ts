@@ -211,6 +211,55 @@ export function sessionRoutes(sessions: SessionService) {
     );
 
     app.get(
+      '/sessions',
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: "The app's sessions, newest first: find them by outerOrderNo, plan and status (identities masked)",
+          security,
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              outerOrderNo: { type: 'string', maxLength: 128 },
+              planId: { type: 'integer', minimum: 1 },
+              status: { type: 'string', enum: ['created', 'in_progress', 'passed', 'failed', 'expired'] },
+              before: { type: 'string', description: 'ISO time: sessions created before it (the next page)' },
+              limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                sessions: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      token: { type: 'string' },
+                      planId: { type: 'integer' },
+                      status: { type: 'string' },
+                      outerOrderNo: { type: 'string', nullable: true },
+                      createdAt: { type: 'string' },
+                      finishedAt: { type: 'string', nullable: true },
+                      identity: masked,
+                      resultCode: { type: 'string', nullable: true },
+                    },
+                  },
+                },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      async (request) => ({
+        sessions: await sessions.list(principal(request).appId, request.query as Parameters<typeof sessions.list>[1]),
+      }),
+    );
+
+    app.get(
       '/sessions/:token',
       {
         schema: {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database, NewVerifySession, VerifySessionRow, VerifySessionUpdate } from '../schema.js';
+import type { Database, NewVerifySession, SessionStatus, VerifySessionRow, VerifySessionUpdate } from '../schema.js';
 
 /** Verification sessions. Claims for background jobs use `for update skip locked` (call them inside a transaction). */
 export function createSessionRepo(db: Kysely<Database>) {
@@ -23,6 +23,30 @@ export function createSessionRepo(db: Kysely<Database>) {
     async delete(id: string): Promise<boolean> {
       const res = await db.deleteFrom('verify_session').where('id', '=', id).executeTakeFirst();
       return res.numDeletedRows > 0n;
+    },
+    /**
+     * An app's sessions, newest first, optionally by OuterOrderNo, plan and status (`expired` includes open sessions
+     * past their expiry; `created` / `in_progress` exclude them). `before` pages by creation time.
+     */
+    async listByApp(
+      appId: string,
+      f: { outerOrderNo?: string; planId?: number; status?: SessionStatus; before?: Date; limit: number; now: Date },
+    ): Promise<VerifySessionRow[]> {
+      let q = db.selectFrom('verify_session').selectAll().where('app_id', '=', appId);
+      if (f.outerOrderNo !== undefined) q = q.where('outer_order_no', '=', f.outerOrderNo);
+      if (f.planId !== undefined) q = q.where('plan_id', '=', f.planId);
+      if (f.before !== undefined) q = q.where('created_at', '<', f.before);
+      if (f.status === 'expired') {
+        q = q.where((eb) =>
+          eb.or([
+            eb('status', '=', 'expired'),
+            eb.and([eb('status', 'in', ['created', 'in_progress']), eb('expires_at', '<=', f.now)]),
+          ]),
+        );
+      } else if (f.status === 'created' || f.status === 'in_progress') {
+        q = q.where('status', '=', f.status).where('expires_at', '>', f.now);
+      } else if (f.status !== undefined) q = q.where('status', '=', f.status);
+      return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
     },
     /** Sessions of a plan created from one client address since a time (demo rate limit). */
     async countByIpSince(
