@@ -133,13 +133,6 @@ export interface SessionView {
   resultAvailableUntil: string;
 }
 
-export interface H5View {
-  status: SessionStatus;
-  livenessMode: LivenessMode;
-  actionCount: number;
-  identityInput: PlanRow['identity_input'];
-  needsIdentity: boolean;
-  identity: { name: string; idNumber: string } | null;
 /** One line of a session search (GET /v1/sessions). */
 export interface SessionSummary {
   token: string;
@@ -152,6 +145,13 @@ export interface SessionSummary {
   resultCode: string | null;
 }
 
+export interface H5View {
+  status: SessionStatus;
+  livenessMode: LivenessMode;
+  actionCount: number;
+  identityInput: PlanRow['identity_input'];
+  needsIdentity: boolean;
+  identity: { name: string; idNumber: string } | null;
   compareSource: PlanRow['compare_source'];
   attemptsLeft: number;
   expiresAt: string;
@@ -336,20 +336,8 @@ export function createSessionService(deps: SessionServiceDeps) {
     switch (plan.compare_source) {
       case 'none':
         return undefined;
-      case 'registry': {
-        if (!deps.registryPhotoKey)
-          throw new ShirenError('not_supported', 'the identity registry is not wired in this server');
-        const identity = decodeIdentity(session);
-        if (!identity) throw new ShirenError('identity_missing', 'The name and ID number are needed to find the photo.');
-        const key = await deps.registryPhotoKey(session.app_id, identity);
-        if (!key)
-          throw new ShirenError(
-            'reference_missing',
-            'The identity registry has no photo for this name and ID number.',
-            { details: { source: 'registry' } },
-          );
-        return key;
-      }
+      case 'registry':
+        throw new ShirenError('not_supported', 'comparison with an identity registry is not available yet');
       case 'uploaded':
         if (!session.reference_blob_key)
           throw new ShirenError('reference_missing', 'Upload the reference image (PUT /v1/sessions/:token/reference).');
@@ -606,36 +594,6 @@ export function createSessionService(deps: SessionServiceDeps) {
       return bytes;
     },
 
-    /**
-     * The best frame of a passed session, as a picture for another face call (Cloudauth's CertifyId input):
-     * image_unavailable when the session did not pass or its media were purged.
-     */
-    async passedImage(appId: string, token: string): Promise<Buffer> {
-      const row = await byToken(token, appId).catch((err: unknown) => {
-        if (isShirenError(err) && err.reason === 'not_found')
-          throw new ShirenError('image_unavailable', 'There is no verification with this id for the app.');
-        throw err;
-      });
-      if (row.status !== 'passed')
-        throw new ShirenError('image_unavailable', `The verification did not pass (${effectiveStatus(row, now())}).`);
-      const bytes = row.best_frame_key ? await deps.blobs.get(row.best_frame_key) : undefined;
-    /** The identity in clear text, for apps configured to receive it unmasked (never logged). */
-    async revealIdentity(appId: string, token: string): Promise<{ name: string; idNumber: string } | null> {
-      return decodeIdentity(await byToken(token, appId));
-    },
-
-      if (!bytes)
-        throw new ShirenError('image_unavailable', 'The verification has no picture any more (media retention).');
-      return bytes;
-    },
-
-    /** Deletes the session for real: rows (attempts, challenges, callbacks) and every blob under sessions/<id>/. */
-    async delete(appId: string, token: string, actor: string): Promise<void> {
-      const row = await byToken(token, appId);
-      await deps.transaction(async (tx) => {
-        const locked = await tx.sessions.lockById(row.id);
-        if (!locked) throw new ShirenError('not_found', 'no verification session with this token');
-        await deps.blobs.deletePrefix(`sessions/${row.id}/`);
     /** The app's sessions, newest first, found by OuterOrderNo, plan and status; identities masked. */
     async list(
       appId: string,
@@ -668,6 +626,31 @@ export function createSessionService(deps: SessionServiceDeps) {
       }));
     },
 
+    /**
+     * The best frame of a passed session, as a picture for another face call (Cloudauth's CertifyId input):
+     * image_unavailable when the session did not pass or its media were purged.
+     */
+    async passedImage(appId: string, token: string): Promise<Buffer> {
+      const row = await byToken(token, appId).catch((err: unknown) => {
+        if (isShirenError(err) && err.reason === 'not_found')
+          throw new ShirenError('image_unavailable', 'There is no verification with this id for the app.');
+        throw err;
+      });
+      if (row.status !== 'passed')
+        throw new ShirenError('image_unavailable', `The verification did not pass (${effectiveStatus(row, now())}).`);
+      const bytes = row.best_frame_key ? await deps.blobs.get(row.best_frame_key) : undefined;
+      if (!bytes)
+        throw new ShirenError('image_unavailable', 'The verification has no picture any more (media retention).');
+      return bytes;
+    },
+
+    /** Deletes the session for real: rows (attempts, challenges, callbacks) and every blob under sessions/<id>/. */
+    async delete(appId: string, token: string, actor: string): Promise<void> {
+      const row = await byToken(token, appId);
+      await deps.transaction(async (tx) => {
+        const locked = await tx.sessions.lockById(row.id);
+        if (!locked) throw new ShirenError('not_found', 'no verification session with this token');
+        await deps.blobs.deletePrefix(`sessions/${row.id}/`);
         await tx.sessions.delete(row.id);
         await tx.audit.record({ actor, action: 'session.delete', target: row.id, details: { planId: row.plan_id } });
       });
