@@ -15,6 +15,7 @@ import { loggerOptions } from './api/common/logging.js';
 import { createMetrics, registerMetrics, type Metrics } from './api/common/metrics.js';
 import { aliyunApi, aliyunRewrite, type AliyunApiDeps } from './api/aliyun/index.js';
 import { registerH5, type H5ApiDeps } from './api/h5/index.js';
+import { volcengineApi, volcengineRewrite, type VolcengineApiDeps } from './api/volcengine/index.js';
 import { nativeApi } from './api/native/index.js';
 import type { Core } from './core.js';
 
@@ -33,6 +34,8 @@ export interface BuildAppOptions {
   h5?: H5ApiDeps;
   /** The Alibaba Cloud Cloudauth (2019-03-07) RPC endpoint under /aliyun/ and at / for requests carrying an Action. */
   aliyun?: AliyunApiDeps;
+  /** Volcengine VerifyPro (cv 2022-08-31) under /volcengine/ and at / for Volcengine-signed or -versioned calls. */
+  volcengine?: VolcengineApiDeps;
   /** Override the logger (tests pass false). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -49,7 +52,16 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     requestTimeout: 120_000,
     requestIdHeader: false,
     // Cloudauth SDKs call the endpoint root; GET / without an Action keeps answering the service index.
-    ...(opts.aliyun ? { rewriteUrl: (req: IncomingMessage) => aliyunRewrite(req) ?? req.url ?? '/' } : {}),
+    // Volcengine calls at / are recognised first (Version 2022-08-31 or an HMAC-SHA256 Credential header).
+    ...(opts.aliyun || opts.volcengine
+      ? {
+          rewriteUrl: (req: IncomingMessage) =>
+            (opts.volcengine ? volcengineRewrite(req) : undefined) ??
+            (opts.aliyun ? aliyunRewrite(req) : undefined) ??
+            req.url ??
+            '/',
+        }
+      : {}),
     genReqId(req) {
       const inbound = req.headers['x-request-id'];
       if (trustInboundId && typeof inbound === 'string' && INBOUND_REQUEST_ID.test(inbound)) return inbound;
@@ -135,5 +147,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   });
   if (opts.h5) await registerH5(app, opts.h5);
   if (opts.aliyun) await app.register(aliyunApi, { ...opts.aliyun, prefix: '/aliyun' });
+  if (opts.volcengine) await app.register(volcengineApi, { ...opts.volcengine, prefix: '/volcengine' });
   return app;
 }

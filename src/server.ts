@@ -17,6 +17,7 @@ import { createJobs } from './verify/jobs.js';
 import { createPlanService } from './verify/plans.js';
 import { createRetention } from './verify/retention.js';
 import { createSessionService } from './verify/sessions.js';
+import { createAttemptReceipts } from './verify/attempt-receipt.js';
 import { createFaceEngine } from './engine/index.js';
 import { loadEngineInBackground, type LoadingEngine } from './verify/engine-holder.js';
 import { createEngineFrameAnalyser } from './verify/engine-frame-analyser.js';
@@ -122,6 +123,14 @@ export async function startServer(
       core,
       nativeRoutes: [faceRoutes(faces), planRoutes(plans), sessionRoutes(sessions)],
       h5: { sessions, demo: config.sessions.h5Demo },
+      volcengine: {
+        keys: core.accessKeys,
+        windowSeconds: config.signatureWindowSeconds,
+        faces,
+        plans,
+        sessions,
+        receipts: createAttemptReceipts(core.keyring),
+      },
       aliyun: {
         keys: core.accessKeys,
         nonces: core.repos.nonces,

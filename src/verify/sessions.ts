@@ -19,6 +19,7 @@ import type { LivenessMode, PlanRow, SessionStatus, VerifySessionRow } from '../
 import { queueCallback, type SessionResult } from './callbacks.js';
 import { maskIdNumber, maskName, normaliseIdentity } from './identity.js';
 import { newPlanColumns } from './plans.js';
+import { createAttemptReceipts } from './attempt-receipt.js';
 
 // ---- ports ---------------------------------------------------------------------------------------------------
 
@@ -168,6 +169,8 @@ export interface AttemptOutcome {
   message: string;
   attemptsLeft: number;
   redirectUrl: string | null;
+  /** Signed receipt of this decided attempt (src/verify/attempt-receipt.ts; Volcengine CertVerify's sdk_data). */
+  receipt: string;
 }
 
 export interface SubmittedFrame {
@@ -266,6 +269,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   const { repos } = deps;
   const identityBox = deps.keyring.box(IDENTITY_PURPOSE);
   const ipDigest = (ip: string) => deps.keyring.digest('client-ip', ip);
+  const receipts = createAttemptReceipts(deps.keyring);
 
   async function planOf(session: VerifySessionRow): Promise<PlanRow> {
     const plan = await repos.plans.findById(session.plan_id);
@@ -954,6 +958,13 @@ export function createSessionService(deps: SessionServiceDeps) {
         message,
         attemptsLeft: result.final ? 0 : plan.max_attempts - result.order,
         redirectUrl: redirectFor(row, plan, result.status),
+        receipt: receipts.issue({
+          token: row.token,
+          order: result.order,
+          outcome: passed ? 'passed' : result.final ? 'failed' : 'retry',
+          code,
+          finishedAt: finished.toISOString(),
+        }),
       };
     },
 

@@ -184,6 +184,11 @@ const sessionApi: FastifyPluginAsync<H5ApiDeps> = async (app, deps) => {
               message: { type: 'string' },
               attemptsLeft: { type: 'integer' },
               redirectUrl: { type: 'string', nullable: true },
+              receipt: {
+                type: 'string',
+                description:
+                  'signed receipt of this attempt for the operator (Volcengine sdk_data, docs/volcengine.md)',
+              },
             },
           },
           ...errors,

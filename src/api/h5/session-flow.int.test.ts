@@ -348,13 +348,15 @@ describe('verification sessions over HTTP', () => {
     engineCalls = 0;
     const first = await attempt(token, 'mallory');
     assert.equal(first.res.statusCode, 200, first.res.body);
-    assert.deepEqual(first.res.json(), {
+    const { receipt, ...firstOut } = first.res.json() as { receipt: string };
+    assert.deepEqual(firstOut, {
       outcome: 'retry',
       code: 'compare_failed',
       message: 'The face does not match the reference photo.',
       attemptsLeft: 2,
       redirectUrl: null,
     });
+    assert.match(receipt, /^sr1\./, 'the signed attempt receipt (docs/volcengine.md)');
     assert.equal(engineCalls, 3, 'passive liveness + two embeddings');
     assert.equal((await inject('GET', `/h5/api/sessions/${token}`)).json().status, 'in_progress');
 

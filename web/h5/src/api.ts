@@ -30,6 +30,8 @@ export interface AttemptAnswer {
   message: string;
   attemptsLeft?: number;
   redirectUrl?: string | null;
+  /** Signed receipt of the attempt; the page hands it to the operator's app as sdk_data (docs/volcengine.md). */
+  receipt?: string;
 }
 
 export class ApiError extends Error {

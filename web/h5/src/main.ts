@@ -323,6 +323,14 @@ function safeRedirect(url: string | null | undefined): string | null {
   }
 }
 
+/** The redirect URL with the attempt's receipt as sdk_data (the operator's page passes it to CertVerify). */
+function withSdkData(url: string | null, receipt: string | undefined): string | null {
+  if (!url || !receipt) return url;
+  const u = new URL(url);
+  u.searchParams.set('sdk_data', receipt);
+  return u.href;
+}
+
 function showResult(answer: AttemptAnswer): void {
   const passed = answer.outcome === 'passed';
   const retry = answer.outcome === 'retry';
@@ -331,7 +339,14 @@ function showResult(answer: AttemptAnswer): void {
     video.srcObject = null;
     stream = null;
   }
-  const redirect = retry ? null : safeRedirect(answer.redirectUrl);
+  const redirect = withSdkData(retry ? null : safeRedirect(answer.redirectUrl), answer.receipt);
+  // The attempt's signed receipt for the operator's app (Volcengine CertVerify sdk_data, docs/volcengine.md).
+  if (answer.receipt)
+    window.dispatchEvent(
+      new CustomEvent('shiren:attempt', {
+        detail: { outcome: answer.outcome, code: answer.code, sdkData: answer.receipt },
+      }),
+    );
   const message = passed
     ? ''
     : answer.code === 'network'
