@@ -101,6 +101,8 @@ export interface VerifySessionTable {
   identity_number_enc: string | null;
   /** Keyed digest of the ID number, for look-ups. */
   identity_number_digest: string | null;
+  /** Document type of the identity, 0–5 (src/verify/certificates.ts); null when none was given (migration 0004). */
+  identity_type: ColumnType<number | null, number | null | undefined, number | null>;
   reference_blob_key: string | null;
   previous_session_id: string | null;
   created_at: CreatedAt;

@@ -19,6 +19,8 @@ import type { LivenessMode, PlanRow, SessionStatus, VerifySessionRow } from '../
 import { queueCallback, type SessionResult } from './callbacks.js';
 import { maskIdNumber, maskName, normaliseIdentity } from './identity.js';
 import { newPlanColumns } from './plans.js';
+import { checkCertificateNumber, type CertificateType } from './certificates.js';
+import { applyReferenceControls, type ReferenceControls } from './reference-controls.js';
 import { createAttemptReceipts } from './attempt-receipt.js';
 
 // ---- ports ---------------------------------------------------------------------------------------------------
@@ -113,6 +115,8 @@ export interface AttemptView {
   threshold: number | null;
   livenessScore: number | null;
   engineCalls: number;
+  /** The liveness mode of the attempt's challenge. */
+  livenessMode: LivenessMode | null;
 }
 
 export interface SessionView {
@@ -125,6 +129,8 @@ export interface SessionView {
   expiresAt: string;
   finishedAt: string | null;
   identity: { name: string; idNumber: string } | null;
+  /** Document type of the identity (src/verify/certificates.ts), when the operator gave one. */
+  certificateType: CertificateType | null;
   referenceImage: boolean;
   result: (SessionResult & { livenessThreshold: number | null }) | null;
   attempts: AttemptView[];
@@ -320,10 +326,11 @@ export function createSessionService(deps: SessionServiceDeps) {
   }
 
   /** Validates a reference photo through the face engine (exactly one face) and returns its bytes. */
-  async function validatedReference(image: unknown): Promise<Buffer> {
+  async function validatedReference(image: unknown, controls?: ReferenceControls): Promise<Buffer> {
     const bytes = decodeBase64Image('referenceImage', image, deps.limits.maxImageBytes);
     const found = await deps.faces.detect(bytes, { requireSingleFace: true });
     if (found.faceCount === 0) throw new ShirenError('face_not_found', 'No face was found in the reference image.');
+    if (controls) await applyReferenceControls(deps.faces, bytes, found, controls);
     return bytes;
   }
 
@@ -499,7 +506,14 @@ export function createSessionService(deps: SessionServiceDeps) {
     create,
     ipDigest,
 
-    async setIdentity(appId: string, token: string, identity: { name?: unknown; idNumber?: unknown }, actor: string) {
+    /** The operator sets the identity (preset plans); with a certificate type, the number must fit its format. */
+    async setIdentity(
+      appId: string,
+      token: string,
+      identity: { name?: unknown; idNumber?: unknown },
+      actor: string,
+      certificateType?: CertificateType,
+    ) {
       const row = await byToken(token, appId);
       assertOpen(row, now());
       const plan = await planOf(row);
@@ -508,11 +522,14 @@ export function createSessionService(deps: SessionServiceDeps) {
           'conflict',
           `plan ${plan.id} has identityInput ${plan.identity_input}; only a preset plan takes it from the operator`,
         );
-      await repos.sessions.update(row.id, identityColumns(identity));
+      const cols = identityColumns(identity);
+      if (certificateType !== undefined) checkCertificateNumber(certificateType, normaliseIdentity(identity).idNumber);
+      await repos.sessions.update(row.id, { ...cols, identity_type: certificateType ?? null });
       await repos.audit.record({ actor, action: 'session.identity', target: row.id });
     },
 
-    async setReference(appId: string, token: string, image: unknown, actor: string) {
+    /** Replaces the reference photo (uploaded plans); `controls` adds quality/liveness checks of the photo. */
+    async setReference(appId: string, token: string, image: unknown, actor: string, controls?: ReferenceControls) {
       const row = await byToken(token, appId);
       assertOpen(row, now());
       const plan = await planOf(row);
@@ -521,7 +538,7 @@ export function createSessionService(deps: SessionServiceDeps) {
           'conflict',
           `plan ${plan.id} compares with ${plan.compare_source}, not an uploaded image`,
         );
-      const bytes = await validatedReference(image);
+      const bytes = await validatedReference(image, controls);
       const key = `sessions/${row.id}/reference-${blobSuffix()}.img`;
       await withBlobs([{ key, data: bytes }], () => repos.sessions.update(row.id, { reference_blob_key: key }));
       if (row.reference_blob_key) await deps.blobs.delete(row.reference_blob_key).catch(() => undefined);
@@ -546,6 +563,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         expiresAt: new Date(row.expires_at).toISOString(),
         finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
         identity: maskedIdentity(row),
+        certificateType: (row.identity_type ?? null) as CertificateType | null,
         referenceImage: row.reference_blob_key !== null,
         result: result
           ? { ...result, livenessThreshold: result.livenessThreshold ?? null }
@@ -571,6 +589,7 @@ export function createSessionService(deps: SessionServiceDeps) {
           threshold: a.threshold,
           livenessScore: a.liveness_score,
           engineCalls: a.engine_calls,
+          livenessMode: ((a.challenge as { mode?: LivenessMode } | null)?.mode ?? null) as LivenessMode | null,
         })),
         attemptsLeft: FINAL.includes(status) ? 0 : Math.max(0, plan.max_attempts - attempts.length),
         charges: {
@@ -584,6 +603,11 @@ export function createSessionService(deps: SessionServiceDeps) {
         },
         resultAvailableUntil: new Date(row.purge_at).toISOString(),
       };
+    },
+
+    /** The identity in clear text, for apps configured to receive it unmasked (never logged). */
+    async revealIdentity(appId: string, token: string): Promise<{ name: string; idNumber: string } | null> {
+      return decodeIdentity(await byToken(token, appId));
     },
 
     async image(appId: string, token: string, kind: 'best' | 'env'): Promise<Buffer> {

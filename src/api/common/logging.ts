@@ -41,6 +41,10 @@ export const REDACT_PATHS = [
   '*.embedding',
   '*.idNumber',
   '*.id_no',
+  '*.id_name',
+  '*.client_secret',
+  '*.access_token',
+  '*.verify_token',
   '*.name',
 ];
 

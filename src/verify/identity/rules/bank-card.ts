@@ -4,6 +4,7 @@
  * issued in China do not satisfy it.
  */
 import { cards, type CardInfo } from 'bankcard';
+import type { RuleWarning } from './codes.js';
 import { result, type RuleResult } from './result.js';
 
 export type CardType = 'debit' | 'credit' | 'prepaid' | 'semi_credit' | 'unknown';
@@ -76,7 +77,7 @@ function lookupBin(pan: string): { entry: CardInfo; lengthOk: boolean } | undefi
 export function checkBankCard(value: string): RuleResult<BankCardInfo> {
   const v = value.normalize('NFKC').replace(/[\s-]/g, '');
   if (!/^[1-9]\d{11,18}$/.test(v)) return result(['bank_card_format_invalid'], [], { luhn: false });
-  const warnings: string[] = [];
+  const warnings: RuleWarning[] = [];
   const info: BankCardInfo = { luhn: luhnOk(v), scheme: cardScheme(v) };
   if (!info.luhn) warnings.push('bank_card_luhn_failed');
   const hit = lookupBin(v);

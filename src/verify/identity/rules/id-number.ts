@@ -6,6 +6,7 @@
  */
 import { gb11643CheckChar, upgrade15To18 } from './gb11643.js';
 import { lookupRegion, regionFullName } from './regions.js';
+import type { RuleReason, RuleWarning } from './codes.js';
 import { compact, result, type RuleResult } from './result.js';
 
 export type IdKind = 'mainland' | 'mainland15' | 'hk_macau_tw_residence' | 'foreigner_permanent';
@@ -63,8 +64,8 @@ const RESIDENCE_PERMIT_REGIONS: Record<string, string> = {
 export function checkIdNumber(value: string, opts: { at?: Date } = {}): RuleResult<IdNumberInfo> {
   const at = opts.at ?? new Date();
   const v = compact(value);
-  const reasons: string[] = [];
-  const warnings: string[] = [];
+  const reasons: RuleReason[] = [];
+  const warnings: RuleWarning[] = [];
 
   if (/^\d{15}$/.test(v)) {
     const info: IdNumberInfo = { kind: 'mainland15' };
@@ -115,7 +116,7 @@ export function checkIdNumber(value: string, opts: { at?: Date } = {}): RuleResu
   return result(reasons, warnings, info, v);
 }
 
-function describeRegion(code: string, info: IdNumberInfo, warnings: string[]): void {
+function describeRegion(code: string, info: IdNumberInfo, warnings: RuleWarning[]): void {
   info.regionCode = code;
   const region = lookupRegion(code);
   if (!region) {
@@ -175,8 +176,8 @@ export function checkIdValidity(
   birthDate: string,
   opts: { at?: Date } = {},
 ): RuleResult<IdValidityInfo> {
-  const reasons: string[] = [];
-  const warnings: string[] = [];
+  const reasons: RuleReason[] = [];
+  const warnings: RuleWarning[] = [];
   const info: IdValidityInfo = {};
   const birth = parseDate(birthDate);
   const start = parseDate(period.start);

@@ -15,3 +15,4 @@ export { checkPlate, checkVin, vinCheckChar } from './vehicle.js';
 export type { PlateInfo, VinInfo } from './vehicle.js';
 export { gb11643CheckChar, mainlandIdChecksumOk, upgrade15To18 } from './gb11643.js';
 export { lookupRegion, regionFullName, regionTableStats, type Region } from './regions.js';
+export { RULE_CODES, type RuleCode, type RuleReason, type RuleWarning } from './codes.js';

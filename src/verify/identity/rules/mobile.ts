@@ -4,6 +4,7 @@
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { originalCarrier, type Carrier } from './carrier-prefixes.js';
+import type { RuleReason, RuleWarning } from './codes.js';
 import { result, type RuleResult } from './result.js';
 
 export interface MobileInfo {
@@ -37,7 +38,7 @@ export function checkMobile(value: string): RuleResult<MobileInfo> {
   info.originalCarrier = entry?.carrier ?? 'unknown';
   if (entry?.host) info.hostCarrier = entry.host;
   const type = phone.isValid() ? phone.getType() : undefined;
-  const reasons = type === 'MOBILE' || type === 'FIXED_LINE_OR_MOBILE' ? [] : ['mobile_not_allocated'];
-  const warnings = reasons.length === 0 && !entry ? ['mobile_carrier_unknown'] : [];
+  const reasons: RuleReason[] = type === 'MOBILE' || type === 'FIXED_LINE_OR_MOBILE' ? [] : ['mobile_not_allocated'];
+  const warnings: RuleWarning[] = reasons.length === 0 && !entry ? ['mobile_carrier_unknown'] : [];
   return result(reasons, warnings, info, national);
 }

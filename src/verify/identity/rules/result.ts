@@ -1,4 +1,5 @@
 /** The result shape shared by every offline rule check, and a small builder for it. */
+import type { RuleReason, RuleWarning } from './codes.js';
 
 /**
  * Outcome of one rule check. `valid` is false exactly when `reasons` is non-empty; `warnings` never make a value
@@ -13,7 +14,8 @@ export interface RuleResult<T = Record<string, unknown>> {
   info: T;
 }
 
-export function result<T>(reasons: string[], warnings: string[], info: T, normalised?: string): RuleResult<T> {
+/** Builds a result; only codes of RULE_CODES (codes.ts) of the right kind compile. */
+export function result<T>(reasons: RuleReason[], warnings: RuleWarning[], info: T, normalised?: string): RuleResult<T> {
   return {
     valid: reasons.length === 0,
     reasons,
@@ -24,7 +26,8 @@ export function result<T>(reasons: string[], warnings: string[], info: T, normal
 }
 
 /** Removes ASCII/fullwidth spaces, hyphens and middle dots, converts fullwidth letters and digits, upper-cases. */
-export function compact(value: string): string {
+export function compact(value: unknown): string {
+  if (typeof value !== 'string') return '';
   return value
     .normalize('NFKC')
     .replace(/[\s\-·•.]/g, '')
