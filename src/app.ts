@@ -14,6 +14,7 @@ import { registerHealth, type ReadinessCheck } from './api/common/health.js';
 import { loggerOptions } from './api/common/logging.js';
 import { createMetrics, registerMetrics, type Metrics } from './api/common/metrics.js';
 import { aliyunApi, aliyunRewrite, type AliyunApiDeps } from './api/aliyun/index.js';
+import { registerBaidu, type BaiduApiDeps } from './api/baidu/index.js';
 import { registerH5, type H5ApiDeps } from './api/h5/index.js';
 import { volcengineApi, volcengineRewrite, type VolcengineApiDeps } from './api/volcengine/index.js';
 import { nativeApi } from './api/native/index.js';
@@ -34,6 +35,8 @@ export interface BuildAppOptions {
   h5?: H5ApiDeps;
   /** The Alibaba Cloud Cloudauth (2019-03-07) RPC endpoint under /aliyun/ and at / for requests carrying an Action. */
   aliyun?: AliyunApiDeps;
+  /** Baidu faceprint H5: /oauth/2.0/token and /rpc/2.0/brain/solution/faceprint/… (docs/baidu.md). */
+  baidu?: BaiduApiDeps;
   /** Volcengine VerifyPro (cv 2022-08-31) under /volcengine/ and at / for Volcengine-signed or -versioned calls. */
   volcengine?: VolcengineApiDeps;
   /** Override the logger (tests pass false). */
@@ -147,6 +150,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   });
   if (opts.h5) await registerH5(app, opts.h5);
   if (opts.aliyun) await app.register(aliyunApi, { ...opts.aliyun, prefix: '/aliyun' });
+  if (opts.baidu) await registerBaidu(app, opts.baidu);
   if (opts.volcengine) await app.register(volcengineApi, { ...opts.volcengine, prefix: '/volcengine' });
   return app;
 }

@@ -5,6 +5,7 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { revealIdentityFromSettings } from './api/baidu/index.js';
 import { bootstrapFirstRun, type FirstRunCredentials } from './auth/bootstrap.js';
 import type { Config } from './config.js';
 import { openCore, type Core } from './core.js';
@@ -139,6 +140,13 @@ export async function startServer(
         plans,
         sessions,
         images,
+      },
+      baidu: {
+        keys: core.accessKeys,
+        keyring: core.keyring,
+        sessions,
+        publicUrl: config.publicUrl,
+        revealIdentity: revealIdentityFromSettings(core.repos.settings),
       },
       readiness: [engineReadiness(engine)],
       onMetrics: (m) => {
