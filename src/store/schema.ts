@@ -84,9 +84,44 @@ export interface PlanTable {
   callback_secret_enc: string | null;
   result_retention_hours: number;
   media_retention_hours: number;
+  /** Identity checks of this plan: default (the app's setting), registry, http or none (docs/identity.md). */
+  identity_provider: ColumnType<IdentityProviderSetting, IdentityProviderSetting | undefined, IdentityProviderSetting>;
   created_at: CreatedAt;
   updated_at: Timestamp;
   disabled_at: Timestamp | null;
+}
+
+export type IdentityProviderName = 'registry' | 'http' | 'none';
+export type IdentityProviderSetting = IdentityProviderName | 'default';
+
+/** A person of the identity registry: every personal field is ciphertext (keyring purposes "registry-*"). */
+export interface RegistryPersonTable {
+  id: string;
+  app_id: string;
+  /** Keyed digest of the normalised ID number (unique per app). */
+  id_number_digest: string;
+  name_enc: string;
+  id_number_enc: string;
+  mobile_enc: string | null;
+  /** Carrier of the mobile number's segment at import: CMCC, CUCC, CTCC, CBN. */
+  mobile_isp: string | null;
+  bank_card_enc: string | null;
+  plate_enc: string | null;
+  vehicle_type: string | null;
+  vin_enc: string | null;
+  /** Ciphertext of JSON {"from":"yyyyMMdd","to":"yyyyMMdd"|"长期"}. */
+  validity_enc: string | null;
+  photo_blob_key: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+/** Look-up keys of registry people: keyed digests of each field and of its documented md5 forms. */
+export interface RegistryKeyTable {
+  app_id: string;
+  kind: string;
+  digest: string;
+  person_id: string;
 }
 
 export interface VerifySessionTable {
@@ -186,6 +221,8 @@ export interface Database {
   challenge: ChallengeTable;
   callback_delivery: CallbackDeliveryTable;
   callback_try: CallbackTryTable;
+  registry_person: RegistryPersonTable;
+  registry_key: RegistryKeyTable;
 }
 
 export type AppRow = Selectable<AppTable>;
@@ -205,3 +242,5 @@ export type NewVerifyAttempt = Insertable<VerifyAttemptTable>;
 export type ChallengeRow = Selectable<ChallengeTable>;
 export type CallbackDeliveryRow = Selectable<CallbackDeliveryTable>;
 export type CallbackTryRow = Selectable<CallbackTryTable>;
+export type RegistryPersonRow = Selectable<RegistryPersonTable>;
+export type NewRegistryPerson = Insertable<RegistryPersonTable>;

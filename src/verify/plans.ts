@@ -6,13 +6,22 @@
 import { randomBytes } from 'node:crypto';
 import { ShirenError } from '../errors.js';
 import type { Keyring } from '../store/secret-box.js';
-import type { PlanRow, PlanUpdate, CompareSource, IdentityInput, LivenessMode } from '../store/schema.js';
+import type {
+  PlanRow,
+  PlanUpdate,
+  CompareSource,
+  IdentityInput,
+  IdentityProviderSetting,
+  LivenessMode,
+} from '../store/schema.js';
 import type { PlanRepo } from '../store/repos/plan-repo.js';
 import type { AuditRepo } from '../store/repos/audit-repo.js';
 
 export const LIVENESS_MODES: readonly LivenessMode[] = ['silent', 'action', 'flash', 'none'];
 export const COMPARE_SOURCES: readonly CompareSource[] = ['uploaded', 'previous', 'registry', 'none'];
 export const IDENTITY_INPUTS: readonly IdentityInput[] = ['user', 'preset', 'none'];
+/** Which source answers the plan's identity checks; default = the app's setting (docs/identity.md). */
+export const IDENTITY_PROVIDERS: readonly IdentityProviderSetting[] = ['default', 'registry', 'http', 'none'];
 export const ACTIONS = ['blink', 'mouth', 'turn_left', 'turn_right', 'nod'] as const;
 export type Action = (typeof ACTIONS)[number];
 export type FarLevel = '1e-3' | '1e-4' | '1e-5' | '1e-6';
@@ -28,6 +37,7 @@ export interface PlanInput {
   actionPool?: string[];
   compareSource?: CompareSource;
   identityInput?: IdentityInput;
+  identityProvider?: IdentityProviderSetting;
   threshold?: { score: number } | { far: FarLevel };
   /** 0–1; null = passive liveness is measured and reported but does not decide. */
   passiveLivenessThreshold?: number | null;
@@ -52,6 +62,7 @@ export interface PlanView {
   actionPool: Action[];
   compareSource: CompareSource;
   identityInput: IdentityInput;
+  identityProvider: IdentityProviderSetting;
   threshold: { score: number; far: FarLevel | null };
   passiveLivenessThreshold: number | null;
   maxAttempts: number;
@@ -74,6 +85,7 @@ export const PLAN_DEFAULTS = {
   actionPool: [...ACTIONS] as Action[],
   compareSource: 'none' as CompareSource,
   identityInput: 'none' as IdentityInput,
+  identityProvider: 'default' as IdentityProviderSetting,
   thresholdScore: FAR_SCORES['1e-4'],
   passiveLivenessThreshold: null as number | null,
   maxAttempts: 3,
@@ -120,6 +132,7 @@ export function planView(row: PlanRow): PlanView {
     actionPool: row.action_pool as Action[],
     compareSource: row.compare_source,
     identityInput: row.identity_input,
+    identityProvider: row.identity_provider,
     threshold: { score: row.threshold_score, far: farOf(row.threshold_score) },
     passiveLivenessThreshold: row.passive_liveness_threshold,
     maxAttempts: row.max_attempts,
@@ -151,6 +164,7 @@ function settingsColumns(s: ReturnType<typeof resolveSettings>) {
     action_pool: JSON.stringify(s.actionPool),
     compare_source: s.compareSource,
     identity_input: s.identityInput,
+    identity_provider: s.identityProvider,
     threshold_score: s.thresholdScore,
     passive_liveness_threshold: s.passiveLivenessThreshold,
     max_attempts: s.maxAttempts,
@@ -171,6 +185,7 @@ function resolveSettings(base: PlanView | undefined, input: PlanInput) {
     actionPool: (input.actionPool ?? base?.actionPool ?? PLAN_DEFAULTS.actionPool) as string[],
     compareSource: input.compareSource ?? base?.compareSource ?? PLAN_DEFAULTS.compareSource,
     identityInput: input.identityInput ?? base?.identityInput ?? PLAN_DEFAULTS.identityInput,
+    identityProvider: input.identityProvider ?? base?.identityProvider ?? PLAN_DEFAULTS.identityProvider,
     thresholdScore: base?.threshold.score ?? PLAN_DEFAULTS.thresholdScore,
     passiveLivenessThreshold:
       input.passiveLivenessThreshold !== undefined
@@ -201,14 +216,12 @@ function resolveSettings(base: PlanView | undefined, input: PlanInput) {
     throw bad('actionPool', `must hold at least actionCount (${s.actionCount}) actions`);
   if (!COMPARE_SOURCES.includes(s.compareSource))
     throw bad('compareSource', `must be one of ${COMPARE_SOURCES.join(', ')}`);
-  if (s.compareSource === 'registry')
-    throw new ShirenError(
-      'not_supported',
-      'compareSource registry needs the identity registry, which this deployment does not have yet; use uploaded, previous or none',
-      { details: { field: 'compareSource' } },
-    );
   if (!IDENTITY_INPUTS.includes(s.identityInput))
     throw bad('identityInput', `must be one of ${IDENTITY_INPUTS.join(', ')}`);
+  if (s.compareSource === 'registry' && s.identityInput === 'none')
+    throw bad('identityInput', 'compareSource registry finds the photo by the name and ID number: use user or preset');
+  if (!IDENTITY_PROVIDERS.includes(s.identityProvider))
+    throw bad('identityProvider', `must be one of ${IDENTITY_PROVIDERS.join(', ')}`);
 
   if (input.threshold !== undefined) {
     const t = input.threshold as { score?: unknown; far?: unknown };

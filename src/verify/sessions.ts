@@ -259,6 +259,8 @@ export interface SessionServiceDeps {
   limits: { ipFailureLimit: number; ipFailureWindowSeconds: number; maxImageBytes: number; h5DemoPerHour?: number };
   /** Finds or creates an app by name (the demo plan lives in the `default` app). */
   ensureApp?: (name: string) => Promise<{ id: string }>;
+  /** The identity registry's photo of a person (compareSource registry; src/verify/identity/registry.ts photoKey). */
+  registryPhotoKey?: (appId: string, identity: { name: string; idNumber: string }) => Promise<string | undefined>;
   now?: () => Date;
 }
 
@@ -347,8 +349,20 @@ export function createSessionService(deps: SessionServiceDeps) {
     switch (plan.compare_source) {
       case 'none':
         return undefined;
-      case 'registry':
-        throw new ShirenError('not_supported', 'comparison with an identity registry is not available yet');
+      case 'registry': {
+        if (!deps.registryPhotoKey)
+          throw new ShirenError('not_supported', 'the identity registry is not wired in this server');
+        const identity = decodeIdentity(session);
+        if (!identity) throw new ShirenError('identity_missing', 'The name and ID number are needed to find the photo.');
+        const key = await deps.registryPhotoKey(session.app_id, identity);
+        if (!key)
+          throw new ShirenError(
+            'reference_missing',
+            'The identity registry has no photo for this name and ID number.',
+            { details: { source: 'registry' } },
+          );
+        return key;
+      }
       case 'uploaded':
         if (!session.reference_blob_key)
           throw new ShirenError('reference_missing', 'Upload the reference image (PUT /v1/sessions/:token/reference).');
@@ -394,8 +408,8 @@ export function createSessionService(deps: SessionServiceDeps) {
     const plan = Number.isSafeInteger(input.planId) ? await repos.plans.findById(input.planId) : undefined;
     if (!plan || plan.app_id !== appId) throw new ShirenError('not_found', `no plan ${input.planId}`);
     if (plan.disabled_at) throw new ShirenError('conflict', `plan ${plan.id} is disabled`);
-    if (plan.compare_source === 'registry')
-      throw new ShirenError('not_supported', 'comparison with an identity registry is not available yet');
+    if (plan.compare_source === 'registry' && !deps.registryPhotoKey)
+      throw new ShirenError('not_supported', 'the identity registry is not wired in this server');
     if (input.outerOrderNo !== undefined && (typeof input.outerOrderNo !== 'string' || input.outerOrderNo.length > 128))
       throw new ShirenError('invalid_request', 'outerOrderNo: at most 128 characters', {
         details: { field: 'outerOrderNo' },

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ShirenError } from '../../errors.js';
 import type { Principal } from '../../auth/access-keys.js';
 import type { PlanInput, PlanService } from '../../verify/plans.js';
-import { ACTIONS, COMPARE_SOURCES, IDENTITY_INPUTS, LIVENESS_MODES } from '../../verify/plans.js';
+import { ACTIONS, COMPARE_SOURCES, IDENTITY_INPUTS, IDENTITY_PROVIDERS, LIVENESS_MODES } from '../../verify/plans.js';
 
 const security: { [scheme: string]: string[] }[] = [{ bearer: [] }, { hmac: [] }];
 const errors = {
@@ -26,6 +26,11 @@ const planSettings = {
     description: 'uploaded: the session reference image; previous: the best frame of a passed session; none (default)',
   },
   identityInput: { type: 'string', enum: IDENTITY_INPUTS, description: 'who gives the name and ID number' },
+  identityProvider: {
+    type: 'string',
+    enum: IDENTITY_PROVIDERS,
+    description: "source of the plan's identity checks: default (the app's setting), registry, http, none (docs/identity.md)",
+  },
   threshold: {
     type: 'object',
     description: '{"score": 0–100} or {"far": "1e-4"} (score 60/70/80/90 at FAR 1e-3/1e-4/1e-5/1e-6); default 70',
@@ -68,6 +73,7 @@ export const planViewSchema = {
     actionPool: { type: 'array', items: { type: 'string' } },
     compareSource: { type: 'string' },
     identityInput: { type: 'string' },
+    identityProvider: { type: 'string' },
     threshold: {
       type: 'object',
       properties: { score: { type: 'number' }, far: { type: 'string', nullable: true } },

@@ -5,11 +5,13 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-foundation.js';
 import * as m0002 from './0002-sessions.js';
+import * as m0003 from './0003-identity-registry.js';
 import * as m0004 from './0004-baidu.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0002-sessions': m0002,
+  '0003-identity-registry': m0003,
   '0004-baidu': m0004,
 };
 

@@ -9,6 +9,7 @@ import { createCallbackRepo } from './callback-repo.js';
 import { createChallengeRepo } from './challenge-repo.js';
 import { createNonceRepo } from './nonce-repo.js';
 import { createPlanRepo } from './plan-repo.js';
+import { createRegistryRepo } from './registry-repo.js';
 import { createSessionRepo } from './session-repo.js';
 import { createSettingRepo } from './setting-repo.js';
 
@@ -25,6 +26,7 @@ export function createRepos(db: Kysely<Database>) {
     attempts: createAttemptRepo(db),
     challenges: createChallengeRepo(db),
     callbacks: createCallbackRepo(db),
+    registry: createRegistryRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;
