@@ -75,6 +75,7 @@ function lookupBin(pan: string): { entry: CardInfo; lengthOk: boolean } | undefi
  * `bank_card_length_unexpected` (the BIN is known but its cards have another length).
  */
 export function checkBankCard(value: string): RuleResult<BankCardInfo> {
+  if (typeof value !== 'string') return result(['bank_card_format_invalid'], [], { luhn: false });
   const v = value.normalize('NFKC').replace(/[\s-]/g, '');
   if (!/^[1-9]\d{11,18}$/.test(v)) return result(['bank_card_format_invalid'], [], { luhn: false });
   const warnings: RuleWarning[] = [];

@@ -183,3 +183,18 @@ test('travel permits: format only', () => {
     assert.deepEqual(tw(bad).reasons, ['permit_format_invalid'], bad);
   }
 });
+
+test('values that are not strings (e.g. from JSON) are rejected, never thrown on', async () => {
+  const { checkBankCard, checkMobile, checkPlate, checkVin } = await import('./index.js');
+  const junk = [undefined, null, 42, {}] as unknown as string[];
+  for (const v of junk) {
+    assert.deepEqual(checkIdNumber(v).reasons, ['id_format_invalid']);
+    assert.deepEqual(checkTravelPermit(v, 'taiwan').reasons, ['permit_format_invalid']);
+    assert.deepEqual(checkMobile(v).reasons, ['mobile_format_invalid']);
+    assert.deepEqual(checkBankCard(v).reasons, ['bank_card_format_invalid']);
+    assert.deepEqual(checkPlate(v).reasons, ['plate_format_invalid']);
+    assert.deepEqual(checkVin(v).reasons, ['vin_format_invalid']);
+    assert.deepEqual(checkIdValidity({ start: v, end: v }, v).reasons, ['validity_date_invalid']);
+  }
+  assert.deepEqual(checkTravelPermit('H12345678', 'passport' as 'taiwan').reasons, ['permit_kind_unknown']);
+});

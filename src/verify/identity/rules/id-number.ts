@@ -146,7 +146,8 @@ export interface IdValidityInfo {
 const LONG_TERM = new Set(['长期', 'LONGTERM', 'LONG_TERM', '长期有效']);
 
 /** "2015.03.07", "2015-03-07", "20150307" → "2015-03-07" when it is a real date. */
-function parseDate(value: string): string | undefined {
+function parseDate(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
   const digits = value.trim().replace(/[.\-/年月日\s]/g, '');
   return calendarDate(digits);
 }

@@ -21,6 +21,7 @@ export interface MobileInfo {
  * "8613800138000" are all the same number. `normalised` is the 11-digit national number.
  */
 export function checkMobile(value: string): RuleResult<MobileInfo> {
+  if (typeof value !== 'string') return result(['mobile_format_invalid'], [], {});
   let v = value.normalize('NFKC').replace(/[\s\-().]/g, '');
   if (v.startsWith('00')) v = '+' + v.slice(2);
   else if (/^86\d{11}$/.test(v)) v = '+' + v;
