@@ -119,6 +119,8 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
   const now = options.now ?? (() => new Date());
 
   let worker: Worker | undefined;
+  /** The latest worker started, ready or still loading (close() must end it either way). */
+  let spawned: Worker | undefined;
   let ready: Promise<Worker> | undefined;
   let running: Job | undefined;
   const queue: Job[] = [];
@@ -128,6 +130,7 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
   function boot(): Promise<Worker> {
     ready ??= new Promise<Worker>((resolve, reject) => {
       const w = startWorker(init);
+      spawned = w;
       let up = false;
       w.on('message', (msg: OcrWorkerMessage) => {
         if (msg.type === 'ready') {
@@ -156,6 +159,7 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
       });
       w.on('exit', (code) => {
         if (worker === w) worker = undefined;
+        if (spawned === w) spawned = undefined;
         ready = undefined;
         const job = running;
         running = undefined;
@@ -186,7 +190,7 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
     if (!job) return;
     running = job;
     const req: OcrWorkerRequest = { type: 'run', id: job.id, image: job.image };
-    worker.postMessage(req);
+    worker.postMessage(req, [job.image.buffer as ArrayBuffer]); // our own copy: moved, not copied again
   }
 
   await boot();
@@ -272,8 +276,9 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
     async close() {
       closed = true;
       failQueue(new ShirenError('engine_unavailable', 'The OCR service is closed.'));
-      const w = worker;
+      const w = spawned ?? worker;
       worker = undefined;
+      spawned = undefined;
       if (w) await w.terminate();
     },
   };
