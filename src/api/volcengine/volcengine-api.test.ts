@@ -415,6 +415,13 @@ describe('Volcengine VerifyPro endpoint signed with the official SDK', () => {
     });
     assert.equal(video.json.code, 50200);
     assert.match(video.json.message, /video_key/);
+    // a form body (the SDK's createUrlEncodeAPI) is read the same way
+    const form = (await service().createUrlEncodeAPI('CertVerify', { Version: VERSION })({
+      req_key: 'cert_pro_no_src_verify',
+      byted_token: token,
+    })) as Json;
+    assert.equal(form.code, 50201);
+    assert.match(form.message, /sdk_data/);
     const notJson = await signed('CertVerify', {}, { send: '{"req_key":' });
     assert.equal(notJson.status, 400);
 
