@@ -24,8 +24,9 @@ import { createEngineFrameAnalyser } from '../../verify/engine-frame-analyser.js
 import { loadEngineInBackground, type LoadingEngine } from '../../verify/engine-holder.js';
 import { createFaceService } from '../../verify/face-service.js';
 import { livenessChallenges } from '../../verify/liveness-challenges.js';
-import { createPlanService, newPlanColumns } from '../../verify/plans.js';
-import { createSessionService } from '../../verify/sessions.js';
+import { createPlanService } from '../../verify/plans.js';
+import { createRegistryService, type RegistryService } from '../../verify/identity/registry.js';
+import { createSessionService, type SessionServiceDeps } from '../../verify/sessions.js';
 
 const VERSION = '2022-08-31';
 const demo = (n: number) =>
@@ -46,6 +47,8 @@ describe('Volcengine VerifyPro endpoint signed with the official SDK', () => {
   let key: Creds & { appId: string };
   let planId: number;
   let registryPlanId: number;
+  let registry: RegistryService;
+  let sessionDeps: SessionServiceDeps;
   const faces: Buffer[] = [];
 
   const service = (creds: Creds = key, sessionToken?: string) =>
@@ -151,20 +154,20 @@ describe('Volcengine VerifyPro endpoint signed with the official SDK', () => {
         'test',
       )
     ).plan.id;
-    // A registry plan as a deployment with the identity registry would have it (plan validation refuses it today).
-    const t = new Date();
     registryPlanId = (
-      await core.repos.plans.insert({
-        app_id: key.appId,
-        ...newPlanColumns({ name: 'src', livenessMode: 'none', compareSource: 'uploaded', identityInput: 'preset' }),
-        compare_source: 'registry',
-        callback_secret_enc: null,
-        created_at: t,
-        updated_at: t,
-        disabled_at: null,
-      })
-    ).id;
-    const sessions = createSessionService({
+      await plans.create(
+        key.appId,
+        { name: 'src', livenessMode: 'none', compareSource: 'registry', identityInput: 'preset' },
+        'test',
+      )
+    ).plan.id;
+    registry = createRegistryService({
+      repo: core.repos.registry,
+      keyring: core.keyring,
+      blobs: core.blobs,
+      maxPhotoBytes: core.config.engine.maxImageBytes,
+    });
+    sessionDeps = {
       repos: core.repos,
       transaction: createTransactor(core.store.db),
       blobs: core.blobs,
@@ -174,7 +177,9 @@ describe('Volcengine VerifyPro endpoint signed with the official SDK', () => {
       challenges: livenessChallenges,
       publicUrl: core.config.publicUrl,
       limits: { ...core.config.sessions, maxImageBytes: core.config.engine.maxImageBytes },
-    });
+      registryPhotoKey: (appId, identity) => registry.photoKey(appId, identity),
+    };
+    const sessions = createSessionService(sessionDeps);
     const volcengine = {
       keys: core.accessKeys,
       windowSeconds: core.config.signatureWindowSeconds,
@@ -448,21 +453,82 @@ describe('Volcengine VerifyPro endpoint signed with the official SDK', () => {
     assert.equal(noFace.data.algorithm_base_resp.status_code, 210305);
   });
 
-  test('cert_pro_src_verify: without the identity registry, CertToken answers 50215 / 210309 (not_supported)', async () => {
-    const r = await signed('CertToken', {
-      req_key: 'cert_pro_token',
-      plan_id: registryPlanId,
-      ref_source: '1',
-      idcard_name: '张三',
-      idcard_no: '11010519491231002X',
+  test('cert_pro_src_verify: registry photo of the identity; the person passes, another person fails (210311)', async (t) => {
+    const identity = { name: '张三', idNumber: '11010519491231002X' };
+    await registry.put(key.appId, { ...identity, photo: faces[0]! });
+    const open = async () => {
+      const r = await api('CertToken')({
+        req_key: 'cert_pro_token',
+        plan_id: registryPlanId,
+        ref_source: '1',
+        idcard_name: identity.name,
+        idcard_no: identity.idNumber,
+      });
+      assert.equal(r.code, 10000, JSON.stringify(r));
+      return r.data.byted_token as string;
+    };
+    const verify = (token: string, sdkData: string) =>
+      signed('CertVerify', { req_key: 'cert_pro_src_verify', byted_token: token, sdk_data: sdkData, risk_info: '{}' });
+
+    const genuine = await open();
+    const a = await capture(genuine, faces[0]!);
+    assert.equal(a.outcome, 'passed', JSON.stringify(a));
+    const ok = await verify(genuine, a.receipt);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.json.code, 10000);
+    assert.equal(ok.json.data.result, true);
+    assert.ok(ok.json.data.source_comp_details.score >= 70);
+    // the no-source req_key does not fit a registry token
+    const wrongKey = await signed('CertVerify', {
+      req_key: 'cert_pro_no_src_verify',
+      byted_token: genuine,
+      sdk_data: a.receipt,
     });
-    assert.equal(r.status, 400);
-    assert.equal(r.json.code, 50215);
-    assert.match(r.json.message, /registry.*\(not_supported\)$/);
-    assert.equal(r.json.data.algorithm_base_resp.status_code, 210309);
+    assert.equal(wrongKey.json.code, 50200);
+    assert.match(wrongKey.json.message, /compares with registry/);
+
+    const impostor = await open();
+    const b = await capture(impostor, faces[1]!);
+    assert.equal(b.code, 'compare_failed');
+    const bad = await verify(impostor, b.receipt);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.code, 50215);
+    assert.equal(bad.json.data.algorithm_base_resp.status_code, 210311);
+    t.diagnostic(
+      `registry: genuine ${ok.json.data.source_comp_details.score}, impostor ${bad.json.data.source_comp_details.score}`,
+    );
+
     const noId = await signed('CertToken', { req_key: 'cert_pro_token', plan_id: registryPlanId, ref_source: '1' });
     assert.equal(noId.json.code, 50201);
     assert.match(noId.json.message, /idcard_name/);
+    const withImage = await signed('CertToken', {
+      req_key: 'cert_pro_token',
+      plan_id: registryPlanId,
+      ref_source: '1',
+      ...{ idcard_name: identity.name, idcard_no: identity.idNumber },
+      ref_image: faces[0]!.toString('base64'),
+    });
+    assert.equal(withImage.json.code, 50200);
+  });
+
+  test('cert_pro_src_verify without an identity registry wired: CertToken answers 50215 / 210309 (not_supported)', async () => {
+    const wired = sessionDeps.registryPhotoKey;
+    delete sessionDeps.registryPhotoKey;
+    try {
+      const r = await signed('CertToken', {
+        req_key: 'cert_pro_token',
+        plan_id: registryPlanId,
+        ref_source: '1',
+        idcard_name: '张三',
+        idcard_no: '11010519491231002X',
+      });
+      assert.equal(r.status, 400);
+      assert.equal(r.json.code, 50215);
+      assert.match(r.json.message, /registry.*\(not_supported\)$/);
+      assert.equal(r.json.data.algorithm_base_resp.status_code, 210309);
+    } finally {
+      sessionDeps.registryPhotoKey = wired;
+    }
   });
 
   test('routing at /: Volcengine calls are recognised, Cloudauth calls and the service index are left alone', async () => {
