@@ -12,12 +12,16 @@ import { openCore, type Core } from './core.js';
 import { faceRoutes } from './api/native/face-routes.js';
 import { planRoutes } from './api/native/plan-routes.js';
 import { sessionRoutes } from './api/native/session-routes.js';
+import { consoleDeps } from './api/native/console-deps.js';
 import { createTransactor } from './store/repos/index.js';
 import { createCallbackSender } from './verify/callbacks.js';
 import { createJobs } from './verify/jobs.js';
 import { createPlanService } from './verify/plans.js';
 import { createRetention } from './verify/retention.js';
 import { createSessionService } from './verify/sessions.js';
+import { createIdentityChecks } from './verify/identity/checks.js';
+import { createRegistryService } from './verify/identity/registry.js';
+import { identityRoutes } from './api/native/identity-routes.js';
 import { createAttemptReceipts } from './verify/attempt-receipt.js';
 import { createFaceEngine } from './engine/index.js';
 import { loadEngineInBackground, type LoadingEngine } from './verify/engine-holder.js';
@@ -91,6 +95,19 @@ export async function startServer(
     const faces = createFaceService({ engines: engine });
     const transaction = createTransactor(core.store.db);
     const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring });
+    const registry = createRegistryService({
+      repo: core.repos.registry,
+      keyring: core.keyring,
+      blobs: core.blobs,
+      faces,
+      maxPhotoBytes: config.engine.maxImageBytes,
+    });
+    const identityChecks = createIdentityChecks({
+      registry: registry.provider,
+      settings: core.repos.settings,
+      plans: core.repos.plans,
+      keyring: core.keyring,
+    });
     const sessions = createSessionService({
       repos: core.repos,
       transaction,
@@ -102,6 +119,7 @@ export async function startServer(
       publicUrl: config.publicUrl,
       limits: { ...config.sessions, maxImageBytes: config.engine.maxImageBytes },
       ensureApp: (name) => core.accessKeys.ensureApp(name),
+      registryPhotoKey: (appId, identity) => registry.photoKey(appId, identity),
     });
     const images = createImageSources({
       policy: { ...config.imageFetch, maxBytes: config.engine.maxImageBytes },
@@ -122,8 +140,14 @@ export async function startServer(
     });
     app = await buildApp({
       core,
-      nativeRoutes: [faceRoutes(faces), planRoutes(plans), sessionRoutes(sessions)],
+      nativeRoutes: [
+        faceRoutes(faces),
+        planRoutes(plans),
+        sessionRoutes(sessions),
+        identityRoutes({ checks: identityChecks, registry, maxImageBytes: config.engine.maxImageBytes }),
+      ],
       h5: { sessions, demo: config.sessions.h5Demo },
+      console: consoleDeps({ core, sessions }),
       volcengine: {
         keys: core.accessKeys,
         windowSeconds: config.signatureWindowSeconds,
@@ -140,6 +164,8 @@ export async function startServer(
         plans,
         sessions,
         images,
+        identity: identityChecks,
+        registryPhoto: (appId, identity) => registry.lookupPhoto(appId, identity),
       },
       baidu: {
         keys: core.accessKeys,

@@ -9,6 +9,7 @@ import { registerFaceCommands } from './face-commands.js';
 import { registerKeysCommands } from './keys-commands.js';
 import { registerObjectsCommands } from './objects-commands.js';
 import { registerPlansCommands } from './plans-commands.js';
+import { registerRegistryCommands } from './registry-commands.js';
 import { registerRulesCommand } from './rules-command.js';
 
 export function buildProgram(): Command {
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerKeysCommands(program);
   registerObjectsCommands(program);
   registerPlansCommands(program);
+  registerRegistryCommands(program);
   registerFaceCommands(program);
   registerBenchCommand(program);
   registerRulesCommand(program);

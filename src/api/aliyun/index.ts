@@ -20,6 +20,7 @@ import type { SessionService } from '../../verify/sessions.js';
 import { abortWhenClientGone } from '../common/abort.js';
 import { toShirenError } from '../common/errors.js';
 import { ALIYUN_ERRORS, AliyunGatewayError, AliyunResultError, RESULT_MESSAGES } from './errors.js';
+import { identityActions, type IdentityActionDeps } from './identity-actions.js';
 import {
   ACS3_ALGORITHM,
   parseAcs3Authorization,
@@ -51,6 +52,8 @@ export interface AliyunApiDeps {
     appId: string,
     identity: { name: string; idNumber: string },
   ) => Promise<{ status: 'match' | 'name_mismatch' | 'no_record' | 'no_photo'; photo?: Buffer }>;
+  /** Identity information checks (Id2MetaVerify, Mobile3Meta*, BankMetaVerify, …; identity-actions.ts). */
+  identity?: IdentityActionDeps['identity'];
   now?: () => Date;
 }
 
@@ -212,6 +215,7 @@ export const aliyunApi: FastifyPluginAsync<AliyunApiDeps> = async (app, deps) =>
       'AIGCFaceVerify (no AI-generated-face detector has been validated in the face engine)',
     ),
     DescribeFaceGuardRisk: notSupported('DescribeFaceGuardRisk (there is no device-risk service)'),
+    ...identityActions(deps),
   };
   const sessions = deps.sessions;
   if (sessions) {

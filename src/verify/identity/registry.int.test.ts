@@ -234,7 +234,7 @@ for (const backend of BACKENDS) {
         'vehicle_insure',
       ] as const) {
         await assert.rejects(
-          check({ kind, mobile: ZHANG.mobile, registerDate: '20200101', plate: ZHANG.plate, vin: 'LSVAU2180N2183295' }),
+          check({ kind, mobile: ZHANG.mobile, registerDate: '20200101', plate: ZHANG.plate, vin: 'LSVAU218XN2183294' }),
           (err) => isShirenError(err) && err.reason === 'not_supported' && err.details?.code === 'source_cannot_answer',
         );
       }
