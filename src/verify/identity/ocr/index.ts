@@ -200,7 +200,7 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
     if (!(image instanceof Uint8Array) || image.byteLength === 0)
       return Promise.reject(new ShirenError('invalid_image', 'No image bytes.'));
     if (image.byteLength > maxImageBytes) return Promise.reject(new ShirenError('image_too_large'));
-    if (queue.length >= queueLimit)
+    if (queue.length >= queueLimit && (running !== undefined || worker === undefined))
       return Promise.reject(new ShirenError('engine_busy', 'The OCR queue is full.', { retryAfter: 1 }));
     if (signal?.aborted) return Promise.reject(new ShirenError('timeout', 'The read was aborted.'));
     return new Promise((resolve, reject) => {
@@ -217,7 +217,7 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
       signal?.addEventListener('abort', onAbort, { once: true });
       const job: Job = {
         id: nextId++,
-        image: image.slice(), // the caller keeps its buffer
+        image: new Uint8Array(image), // a copy (Buffer#slice would share): the caller keeps its bytes
         resolve,
         reject,
         settled: false,

@@ -103,6 +103,7 @@ test('a photo that is no card, and the back offered as the front', async () => {
   const notCard = await ocr.readFront(photo);
   assert.deepEqual(notCard.fields, {});
   assert.deepEqual(notCard.reasons, [{ code: 'ocr_not_id_card', fields: [] }]);
+  assert.ok(photo.byteLength > 0, 'the caller keeps its bytes (they are copied, not moved, to the worker)');
   const notBack = await ocr.readBack(photo);
   assert.deepEqual(notBack.reasons, [{ code: 'ocr_not_id_card', fields: [] }]);
 
@@ -130,11 +131,13 @@ test('bad input is rejected with a documented reason; the service keeps working 
   assert.equal(ok.fields.idNumber, person.idNumber);
 });
 
-test('deadline and close: a read past its deadline is answered timeout; a closed service engine_unavailable', async () => {
-  const quick = await createIdCardOcr({ timeoutMs: 1, now });
+test('queue limit, deadline and close: engine_busy, timeout, then engine_unavailable', async () => {
+  const quick = await createIdCardOcr({ timeoutMs: 1, queueLimit: 0, now });
   try {
     const image = await renderBack(synthPerson(rng(8), { today: TODAY }), { seed: 2, clean: true });
-    await assert.rejects(quick.readBack(image), (e: unknown) => e instanceof ShirenError && e.reason === 'timeout');
+    const first = quick.readBack(image); // runs at once: nothing waits
+    await assert.rejects(quick.readBack(image), (e: unknown) => e instanceof ShirenError && e.reason === 'engine_busy');
+    await assert.rejects(first, (e: unknown) => e instanceof ShirenError && e.reason === 'timeout');
   } finally {
     await quick.close();
   }
