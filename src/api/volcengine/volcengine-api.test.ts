@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import querystring from 'node:querystring';
 import { after, before, describe, test } from 'node:test';
 import { Service, Signer } from '@volcengine/openapi';
 import type { FastifyInstance } from 'fastify';
@@ -353,6 +354,46 @@ describe('Volcengine VerifyPro endpoint signed with the official SDK', () => {
     const badAction = await signed('CertVerifyQuery', body);
     assert.equal(badAction.status, 404);
     assert.equal(err(badAction).Code, 'InvalidActionOrVersion');
+  });
+
+  test('canonical form: special characters and repeated keys in the query, a custom header, as the SDK signs them', async () => {
+    const params = {
+      Action: 'CertVerify',
+      Version: VERSION,
+      'a b': "x*y'(z)!~-_.",
+      中文: '值 +/=&',
+      multi: ['z', 'a b', 'm'],
+      empty: '',
+    };
+    const body = JSON.stringify({ req_key: 'cert_pro_no_src_verify', byted_token: 'Z'.repeat(24), sdk_data: 'x' });
+    const send = async (mutate?: (url: string) => string) => {
+      const req = {
+        region: 'cn-shanghai',
+        method: 'POST',
+        pathname: '/',
+        params: { ...params },
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'X-Custom-Trace': 'a    b   c',
+        } as Record<string, string>,
+        body,
+      };
+      new Signer(req, 'cv').addAuthorization({ accessKeyId: key.accessKeyId, secretKey: key.accessKeySecret });
+      assert.match(req.headers.Authorization!, /SignedHeaders=x-content-sha256;x-custom-trace;x-date,/);
+      // the SDK's own URL encoding (Service.fetchOpenAPI uses querystring.stringify)
+      const url = `http://127.0.0.1:${port}/?${querystring.stringify(req.params)}`;
+      const res = await fetch(mutate ? mutate(url) : url, { method: 'POST', headers: req.headers, body });
+      return { status: res.status, json: (await res.json()) as Json };
+    };
+    const ok = await send();
+    // signature accepted: the call gets as far as the token look-up
+    assert.equal(ok.status, 400, JSON.stringify(ok.json));
+    assert.equal(ok.json.code, 50200);
+    assert.match(ok.json.message, /no verification session/);
+    const changed = await send((u) => u.replace('multi=m', 'multi=n'));
+    assert.equal(changed.status, 401);
+    assert.equal(changed.json.ResponseMetadata.Error.Code, 'SignatureDoesNotMatch');
+    assert.equal(changed.json.ResponseMetadata.Region, 'cn-shanghai');
   });
 
   test('sdk_data checks: tampered, of another token, malformed, unknown byted_token', async () => {
