@@ -137,6 +137,7 @@ const frames = (person: string, n = 6) =>
 
 const NAME = '张三';
 const ID_NO = '110101199003074514';
+const REGISTRY_PHOTO = 'registry/test-alice.img';
 
 interface Answer {
   status: number;
@@ -221,8 +222,11 @@ describe('Baidu faceprint H5 over HTTP (fake engine)', () => {
       challenges,
       publicUrl: core.config.publicUrl,
       limits: { ipFailureLimit: 50, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
+      // the identity registry holds a photo of ID_NO only
+      registryPhotoKey: async (_appId, identity) => (identity.idNumber === ID_NO ? REGISTRY_PHOTO : undefined),
       now,
     });
+    await core.blobs.put(REGISTRY_PHOTO, jpeg('alice:registry'));
     app = await buildApp({
       core,
       logger: {
@@ -234,6 +238,7 @@ describe('Baidu faceprint H5 over HTTP (fake engine)', () => {
         keys: core.accessKeys,
         keyring: core.keyring,
         sessions,
+        plans,
         publicUrl: core.config.publicUrl,
         revealIdentity: revealIdentityFromSettings(core.repos.settings),
         now,
@@ -648,6 +653,37 @@ describe('Baidu faceprint H5 over HTTP (fake engine)', () => {
     }
     const media = (await call('result/media/query', { verify_token: vt })).json.result;
     assert.equal(media.images.length, 2);
+  });
+
+  test('registry plan (权威库比对): the comparison is charged as verify (人脸实名认证 V4), not match', async () => {
+    const p = await plan({ name: 'registry', compareSource: 'registry', identityInput: 'preset' });
+    const gen = await call('verifyToken/generate', { plan_id: p });
+    const vt = gen.json.result.verify_token as string;
+    // no identity yet: the page cannot start
+    assert.equal((await post(`/h5/api/sessions/${vt}/challenge`)).status, 409);
+    assert.equal((await call('idcard/submit', { verify_token: vt, id_name: NAME, id_no: ID_NO })).json.success, true);
+    // uploadMatchImage is for plans that compare with an uploaded photo
+    const up = await call('uploadMatchImage', { verify_token: vt, image: b64('alice:ref') });
+    assert.equal(up.json.code, 216100);
+    assert.equal((await capture(vt, 'alice')).outcome, 'passed');
+    const all = (await call('result/getall', { verify_token: vt })).json.result;
+    assert.equal(all.verify_charge_count, 1);
+    assert.equal(all.match_charge_count, 0);
+    assert.equal(all.verify_result[0].charge_type, 'verify');
+    assert.equal(all.verify_result[0].is_charged, true);
+    assert.equal(all.verify_result[0].verify_detail.score, 93.5);
+    assert.deepEqual((await call('result/detail', { verify_token: vt })).json.result.verify_result, {
+      score: 93.5,
+      liveness_score: 0.95,
+      spoofing: 0,
+    });
+    // another person against the registry photo
+    const vt2 = (await call('verifyToken/generate', { plan_id: p })).json.result.verify_token as string;
+    await call('idcard/submit', { verify_token: vt2, id_name: NAME, id_no: ID_NO });
+    assert.equal((await capture(vt2, 'mallory')).outcome, 'retry');
+    const retry = (await call('result/getall', { verify_token: vt2 })).json.result;
+    assert.equal(retry.verify_charge_count, 1);
+    assert.equal(retry.verify_result[0].code, '222207');
   });
 
   test('liveness-only plan: nothing charged; the 2-hour token and the 3-day result window', async () => {

@@ -12,6 +12,7 @@ import { isShirenError } from '../../errors.js';
 import { constantTimeEqual, type Keyring } from '../../store/secret-box.js';
 import { isCertificateType, type CertificateType } from '../../verify/certificates.js';
 import { ReferenceRejected, type ControlLevel } from '../../verify/reference-controls.js';
+import type { PlanService } from '../../verify/plans.js';
 import { TOKEN_PATTERN, type AttemptView, type SessionService, type SessionView } from '../../verify/sessions.js';
 import { toShirenError } from '../common/errors.js';
 import { createAccessTokens } from './access-token.js';
@@ -43,6 +44,8 @@ export interface BaiduApiDeps {
   keys: Pick<AccessKeyService, 'resolve'>;
   keyring: Keyring;
   sessions: Pick<SessionService, 'create' | 'get' | 'setIdentity' | 'setReference' | 'image' | 'revealIdentity'>;
+  /** The plan of a session, for the charge type of its comparisons (registry → verify, uploaded/previous → match). */
+  plans?: Pick<PlanService, 'get'>;
   /** Base of the image URLs in answers (SHIREN_PUBLIC_URL). */
   publicUrl: string;
   /** True for apps configured to receive names and ID numbers unmasked (default: masked). */
@@ -325,15 +328,26 @@ export const baiduApi: FastifyPluginAsync<BaiduApiDeps> = async (app, deps) => {
     return { processVideo: [], video: [], images, extInfo: null };
   });
 
+  /**
+   * Baidu's charge type of the session's comparisons: "verify" (人脸实名认证 V4) against the identity registry,
+   * "match" (人脸对比 V4) against an uploaded or previous photo, '' when the plan compares with nothing.
+   */
+  async function chargeTypeOf(principal: Principal, s: SessionView): Promise<'verify' | 'match' | ''> {
+    if (!deps.plans) return s.attempts.some((a) => a.threshold !== null) ? 'match' : '';
+    const source = (await deps.plans.get(principal.appId, s.planId)).compareSource;
+    return source === 'registry' ? 'verify' : source === 'none' ? '' : 'match';
+  }
+
   faceprint('result/getall', async ({ principal, body }) => {
     const s = await finished(principal, body, { attemptsSuffice: true });
     const idcard = await identityOf(principal, s);
     const last = s.attempts.length;
+    const chargeType = await chargeTypeOf(principal, s);
     return {
       verify_count: s.attempts.length,
       ocr_charge_count: 0,
-      match_charge_count: s.charges.compares,
-      verify_charge_count: 0,
+      match_charge_count: chargeType === 'match' ? s.charges.compares : 0,
+      verify_charge_count: chargeType === 'verify' ? s.charges.compares : 0,
       verify_result: s.attempts.map((a) => {
         const c = attemptCode(a.code);
         const charged = a.score !== null;
@@ -344,7 +358,7 @@ export const baiduApi: FastifyPluginAsync<BaiduApiDeps> = async (app, deps) => {
           message: c.message,
           verify_time: chinaTime(a.finishedAt),
           is_charged: charged,
-          charge_type: a.threshold !== null ? 'match' : '',
+          charge_type: chargeType,
           charge_time: charged ? chinaTime(a.finishedAt) : '',
           verify_detail: {
             face_image: a.order === last ? imageUrl(principal, s, 'best') : '',
