@@ -169,6 +169,7 @@ export async function startServer(
         keys: core.accessKeys,
         keyring: core.keyring,
         sessions,
+        plans,
         publicUrl: config.publicUrl,
         revealIdentity: revealIdentityFromSettings(core.repos.settings),
       },
