@@ -18,6 +18,8 @@ import { registerBaidu, type BaiduApiDeps } from './api/baidu/index.js';
 import { registerH5, type H5ApiDeps } from './api/h5/index.js';
 import { volcengineApi, volcengineRewrite, type VolcengineApiDeps } from './api/volcengine/index.js';
 import { nativeApi } from './api/native/index.js';
+import { consoleApi, type ConsoleApiDeps } from './api/native/console-api.js';
+import { registerConsolePage } from './api/native/console-page.js';
 import type { Core } from './core.js';
 
 export const VERSION = '0.1.0';
@@ -39,6 +41,8 @@ export interface BuildAppOptions {
   baidu?: BaiduApiDeps;
   /** Volcengine VerifyPro (cv 2022-08-31) under /volcengine/ and at / for Volcengine-signed or -versioned calls. */
   volcengine?: VolcengineApiDeps;
+  /** The operator console: its API under /v1/console (cookie sessions, docs/console.md) and the page at /console/. */
+  console?: ConsoleApiDeps;
   /** Override the logger (tests pass false). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -152,5 +156,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   if (opts.aliyun) await app.register(aliyunApi, { ...opts.aliyun, prefix: '/aliyun' });
   if (opts.baidu) await registerBaidu(app, opts.baidu);
   if (opts.volcengine) await app.register(volcengineApi, { ...opts.volcengine, prefix: '/volcengine' });
+  if (opts.console) {
+    await app.register(consoleApi, { ...opts.console, prefix: '/v1/console' });
+    await registerConsolePage(app);
+  }
   return app;
 }

@@ -12,6 +12,7 @@ import { openCore, type Core } from './core.js';
 import { faceRoutes } from './api/native/face-routes.js';
 import { planRoutes } from './api/native/plan-routes.js';
 import { sessionRoutes } from './api/native/session-routes.js';
+import { consoleDeps } from './api/native/console-deps.js';
 import { createTransactor } from './store/repos/index.js';
 import { createCallbackSender } from './verify/callbacks.js';
 import { createJobs } from './verify/jobs.js';
@@ -146,6 +147,7 @@ export async function startServer(
         identityRoutes({ checks: identityChecks, registry, maxImageBytes: config.engine.maxImageBytes }),
       ],
       h5: { sessions, demo: config.sessions.h5Demo },
+      console: consoleDeps({ core, sessions }),
       volcengine: {
         keys: core.accessKeys,
         windowSeconds: config.signatureWindowSeconds,

@@ -35,6 +35,8 @@ export interface AdminUserTable {
   role: 'admin' | 'operator' | 'auditor';
   created_at: CreatedAt;
   disabled_at: Timestamp | null;
+  /** Set when the password is set or changed (migration 0006). */
+  password_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface RequestNonceTable {
@@ -50,6 +52,27 @@ export interface AuditLogTable {
   action: string;
   target: string | null;
   details: Json | null;
+}
+
+/** A console sign-in (migration 0006): the cookie carries a random id, the table only its SHA-256. */
+export interface ConsoleSessionTable {
+  id_hash: string;
+  user_id: string;
+  created_at: CreatedAt;
+  last_seen_at: Timestamp;
+  /** Absolute expiry; the idle expiry is last_seen_at + the idle timeout. */
+  expires_at: Timestamp;
+  ip_digest: string | null;
+  user_agent: string | null;
+}
+
+/** Console sign-in attempts, for the lockout (per username and per client address). */
+export interface ConsoleLoginAttemptTable {
+  id: Generated<number>;
+  at: Timestamp;
+  username: string;
+  ip_digest: string;
+  ok: boolean;
 }
 
 export interface SettingTable {
@@ -214,6 +237,8 @@ export interface Database {
   admin_user: AdminUserTable;
   request_nonce: RequestNonceTable;
   audit_log: AuditLogTable;
+  console_session: ConsoleSessionTable;
+  console_login_attempt: ConsoleLoginAttemptTable;
   setting: SettingTable;
   plan: PlanTable;
   verify_session: VerifySessionTable;
@@ -231,6 +256,7 @@ export type NewAccessKey = Insertable<AccessKeyTable>;
 export type AccessKeyUpdate = Updateable<AccessKeyTable>;
 export type AdminUserRow = Selectable<AdminUserTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
+export type ConsoleSessionRow = Selectable<ConsoleSessionTable>;
 export type PlanRow = Selectable<PlanTable>;
 export type NewPlan = Insertable<PlanTable>;
 export type PlanUpdate = Updateable<PlanTable>;

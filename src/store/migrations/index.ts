@@ -7,12 +7,14 @@ import * as m0001 from './0001-foundation.js';
 import * as m0002 from './0002-sessions.js';
 import * as m0003 from './0003-identity-registry.js';
 import * as m0004 from './0004-baidu.js';
+import * as m0006 from './0006-console.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0002-sessions': m0002,
   '0003-identity-registry': m0003,
   '0004-baidu': m0004,
+  '0006-console': m0006,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -8,7 +8,10 @@ import { createAuditRepo } from './audit-repo.js';
 import { createCallbackRepo } from './callback-repo.js';
 import { createChallengeRepo } from './challenge-repo.js';
 import { createNonceRepo } from './nonce-repo.js';
+import { createConsoleLoginRepo } from './console-login-repo.js';
+import { createConsoleSessionRepo } from './console-session-repo.js';
 import { createPlanRepo } from './plan-repo.js';
+import { createRecordRepo } from './record-repo.js';
 import { createRegistryRepo } from './registry-repo.js';
 import { createSessionRepo } from './session-repo.js';
 import { createSettingRepo } from './setting-repo.js';
@@ -18,6 +21,9 @@ export function createRepos(db: Kysely<Database>) {
     apps: createAppRepo(db),
     accessKeys: createAccessKeyRepo(db),
     adminUsers: createAdminUserRepo(db),
+    consoleSessions: createConsoleSessionRepo(db),
+    consoleLogins: createConsoleLoginRepo(db),
+    records: createRecordRepo(db),
     nonces: createNonceRepo(db),
     audit: createAuditRepo(db),
     settings: createSettingRepo(db),

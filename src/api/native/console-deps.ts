@@ -1,0 +1,39 @@
+/** Assembles the console API's services from the core and the session service (used by src/server.ts and tests). */
+import { createConsoleAuth, type ConsolePolicy } from '../../auth/console-auth.js';
+import { createConsoleKeys } from '../../auth/console-keys.js';
+import { createConsoleUsers } from '../../auth/console-users.js';
+import type { Core } from '../../core.js';
+import { createRecordService } from '../../verify/records.js';
+import type { SessionService } from '../../verify/sessions.js';
+import type { ConsoleApiDeps } from './console-api.js';
+
+export function consoleDeps(opts: {
+  core: Pick<Core, 'config' | 'repos' | 'keyring' | 'accessKeys'>;
+  sessions: Pick<SessionService, 'get' | 'image' | 'delete'>;
+  policy?: Partial<ConsolePolicy>;
+  now?: () => Date;
+}): ConsoleApiDeps {
+  const { repos, keyring } = opts.core;
+  const clock = opts.now ? { now: opts.now } : {};
+  return {
+    auth: createConsoleAuth({
+      users: repos.adminUsers,
+      sessions: repos.consoleSessions,
+      logins: repos.consoleLogins,
+      audit: repos.audit,
+      keyring,
+      ...(opts.policy ? { policy: opts.policy } : {}),
+      ...clock,
+    }),
+    users: createConsoleUsers({
+      users: repos.adminUsers,
+      sessions: repos.consoleSessions,
+      audit: repos.audit,
+      ...clock,
+    }),
+    keys: createConsoleKeys({ apps: repos.apps, keys: opts.core.accessKeys, audit: repos.audit }),
+    records: createRecordService({ repos, sessions: opts.sessions, keyring, ...clock }),
+    audit: repos.audit,
+    publicUrl: opts.core.config.publicUrl,
+  };
+}

@@ -1,0 +1,68 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, SessionStatus, VerifySessionRow } from '../schema.js';
+
+export interface RecordFilter {
+  appId?: string;
+  planId?: number;
+  /** Effective status: `expired` includes open sessions past their expiry; `created`/`in_progress` exclude them. */
+  status?: SessionStatus;
+  /** The result code (result->>'code'), e.g. ok, compare_failed. */
+  resultCode?: string;
+  outerOrderNo?: string;
+  /** Keyed digest of the ID number (identity_number_digest). */
+  identityDigest?: string;
+  from?: Date;
+  to?: Date;
+  /** Keyset cursor: rows strictly older than (createdAt, id); createdAt is the exact database text. */
+  after?: { createdAt: string; id: string };
+  limit: number;
+  now: Date;
+}
+
+export interface RecordRow extends VerifySessionRow {
+  app_name: string;
+  plan_name: string;
+  /** created_at with microseconds, for the keyset cursor (a JS Date keeps only milliseconds). */
+  cursor_at: string;
+}
+
+/** The console's search over verification sessions of every app, newest first, with keyset pagination. */
+export function createRecordRepo(db: Kysely<Database>) {
+  return {
+    async search(f: RecordFilter): Promise<RecordRow[]> {
+      let q = db
+        .selectFrom('verify_session as s')
+        .innerJoin('app', 'app.id', 's.app_id')
+        .innerJoin('plan', 'plan.id', 's.plan_id')
+        .selectAll('s')
+        .select([
+          'app.name as app_name',
+          'plan.name as plan_name',
+          sql<string>`to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'),
+        ]);
+      if (f.appId !== undefined) q = q.where('s.app_id', '=', f.appId);
+      if (f.planId !== undefined) q = q.where('s.plan_id', '=', f.planId);
+      if (f.outerOrderNo !== undefined) q = q.where('s.outer_order_no', '=', f.outerOrderNo);
+      if (f.identityDigest !== undefined) q = q.where('s.identity_number_digest', '=', f.identityDigest);
+      if (f.resultCode !== undefined) q = q.where(sql<string>`s.result->>'code'`, '=', f.resultCode);
+      if (f.from !== undefined) q = q.where('s.created_at', '>=', f.from);
+      if (f.to !== undefined) q = q.where('s.created_at', '<', f.to);
+      if (f.status === 'expired') {
+        q = q.where((eb) =>
+          eb.or([
+            eb('s.status', '=', 'expired'),
+            eb.and([eb('s.status', 'in', ['created', 'in_progress']), eb('s.expires_at', '<=', f.now)]),
+          ]),
+        );
+      } else if (f.status === 'created' || f.status === 'in_progress') {
+        q = q.where('s.status', '=', f.status).where('s.expires_at', '>', f.now);
+      } else if (f.status !== undefined) q = q.where('s.status', '=', f.status);
+      if (f.after !== undefined) {
+        const { createdAt, id } = f.after;
+        q = q.where(sql<boolean>`(s.created_at, s.id) < (${createdAt}::timestamptz, ${id})`);
+      }
+      return q.orderBy('s.created_at', 'desc').orderBy('s.id', 'desc').limit(f.limit).execute() as Promise<RecordRow[]>;
+    },
+  };
+}
+export type RecordRepo = ReturnType<typeof createRecordRepo>;
