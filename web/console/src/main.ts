@@ -1,0 +1,656 @@
+/**
+ * The operator console: sign-in, records (search, detail, deletion), apps and access keys, users, audit log.
+ * Plain TypeScript, hash routes (#/records, #/records/<token>, #/apps, #/users, #/audit). It talks only to the
+ * console API; the server checks every role, and the page hides what the role may not do.
+ */
+import './style.css';
+import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role } from './api.js';
+import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
+import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
+
+let lang: Lang = initialLang();
+let t: Texts = texts(lang);
+let me: Me | null = null;
+const root = document.getElementById('app')!;
+
+function statusLabel(s: string): string {
+  return (t as unknown as Record<string, string>)[`status_${s}`] ?? s;
+}
+function roleLabel(r: Role): string {
+  return t[`role_${r}`];
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.code === 'forbidden' && err.details?.role) return `${t.forbidden} (${err.message})`;
+    return `${err.code}: ${err.message}`;
+  }
+  return String(err);
+}
+
+function notice(text: string, kind: 'error' | 'ok' = 'error'): HTMLElement {
+  return el(`p.notice.${kind}`, { role: kind === 'error' ? 'alert' : 'status', 'data-notice': kind }, text);
+}
+
+/** Runs an action; a failure shows next to `where`, an ended session goes back to sign-in. */
+async function guard<T>(where: HTMLElement, fn: () => Promise<T>): Promise<T | undefined> {
+  where.querySelector(':scope > .notice')?.remove();
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401 && me) {
+      me = null;
+      renderSignIn(t.sessionEnded);
+      return undefined;
+    }
+    where.prepend(notice(errorText(err)));
+    return undefined;
+  }
+}
+
+function table(head: string[], rows: Child[][], attrs: Record<string, string> = {}): HTMLElement {
+  return el(
+    'table',
+    attrs,
+    el('thead', el('tr', ...head.map((h) => el('th', h)))),
+    el('tbody', ...rows.map((r) => el('tr', ...r.map((c) => el('td', c))))),
+  );
+}
+
+function kv(pairs: [string, Child][]): HTMLElement {
+  return el('dl.kv', ...pairs.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
+}
+
+// ---- shell ----------------------------------------------------------------------------------------------------
+
+function langButton(): HTMLElement {
+  return el(
+    'button.link',
+    {
+      type: 'button',
+      'data-action': 'lang',
+      onclick: () => {
+        lang = lang === 'zh' ? 'en' : 'zh';
+        t = texts(lang);
+        saveLang(lang);
+        document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+        if (me) route();
+        else renderSignIn();
+      },
+    },
+    t.lang,
+  );
+}
+
+function shell(screen: string, content: HTMLElement): void {
+  const nav: [string, string][] = [
+    ['#/records', t.navRecords],
+    ['#/apps', t.navApps],
+    ['#/users', t.navUsers],
+    ['#/audit', t.navAudit],
+  ];
+  const current = location.hash.split('/')[1] ?? 'records';
+  root.replaceChildren(
+    el(
+      'header',
+      el('strong.brand', t.title),
+      el(
+        'nav',
+        ...nav.map(([href, label]) =>
+          el(`a${href.includes(current) ? '.current' : ''}`, { href, 'data-nav': href.slice(2) }, label),
+        ),
+      ),
+      el(
+        'span.who',
+        { 'data-user': me!.user.username, 'data-role': me!.user.role },
+        `${me!.user.username} · ${roleLabel(me!.user.role)}`,
+      ),
+      langButton(),
+      el(
+        'button.link',
+        {
+          type: 'button',
+          'data-action': 'sign-out',
+          onclick: async () => {
+            await api.signOut().catch(() => undefined);
+            me = null;
+            location.hash = '';
+            renderSignIn();
+          },
+        },
+        t.signOut,
+      ),
+    ),
+    el(
+      'main',
+      { 'data-screen': screen },
+      me!.capabilities.operate ? null : el('p.readonly', { 'data-readonly': '' }, t.readOnly),
+      content,
+    ),
+  );
+}
+
+// ---- sign-in --------------------------------------------------------------------------------------------------
+
+function renderSignIn(message?: string): void {
+  document.title = t.title;
+  const form = el(
+    'form.signin',
+    { 'data-form': 'sign-in' },
+    el('h1', t.title),
+    message ? notice(message) : null,
+    el('label', t.username, el('input', { name: 'username', autocomplete: 'username', required: true })),
+    el(
+      'label',
+      t.password,
+      el('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    ),
+    el('button', { type: 'submit' }, t.signIn),
+    el('p', langButton()),
+  ) as HTMLFormElement;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    form.querySelector('.notice')?.remove();
+    try {
+      me = await api.signIn(field(form, 'username'), (form.elements.namedItem('password') as HTMLInputElement).value);
+      if (!location.hash || location.hash === '#/') location.hash = '#/records';
+      else route();
+    } catch (err) {
+      const text =
+        err instanceof ApiError && err.code === 'unauthorized'
+          ? t.wrongCredentials
+          : err instanceof ApiError && err.code === 'too_many_failures'
+            ? t.locked(Number(err.details?.retryAfterSeconds ?? 900))
+            : errorText(err);
+      form.querySelector('h1')!.after(notice(text));
+    }
+  });
+  root.replaceChildren(el('main', { 'data-screen': 'sign-in' }, form));
+}
+
+// ---- records --------------------------------------------------------------------------------------------------
+
+const FILTERS = ['from', 'to', 'app', 'planId', 'status', 'resultCode', 'outerOrderNo', 'idNumber'] as const;
+
+function recordRow(r: RecordSummary): Child[] {
+  return [
+    el('a', { href: `#/records/${r.token}`, 'data-record': r.token }, fmtTime(r.createdAt)),
+    r.app.name,
+    `${r.plan.name} (${r.plan.id})`,
+    el(`span.status.${r.status}`, statusLabel(r.status)),
+    r.result ? r.result.code : '—',
+    r.result ? `${fmtNum(r.result.score)} / ${fmtNum(r.result.threshold)}` : '—',
+    r.outerOrderNo ?? '—',
+    r.identity ? `${r.identity.name} ${r.identity.idNumber}` : '—',
+  ];
+}
+
+function renderRecords(): void {
+  const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const input = (name: string, label: string, attrs: Record<string, string> = {}) =>
+    el('label', label, el('input', { name, value: params.get(name) ?? '', ...attrs }));
+  const statusSelect = el(
+    'select',
+    { name: 'status' },
+    el('option', { value: '' }, t.any),
+    ...['created', 'in_progress', 'passed', 'failed', 'expired'].map((s) =>
+      el('option', { value: s, selected: params.get('status') === s }, statusLabel(s)),
+    ),
+  );
+  const form = el(
+    'form.filters',
+    { 'data-form': 'records' },
+    input('from', t.from, { type: 'datetime-local' }),
+    input('to', t.to, { type: 'datetime-local' }),
+    input('app', t.app),
+    input('planId', t.planId, { inputmode: 'numeric' }),
+    el('label', t.status, statusSelect),
+    input('resultCode', t.resultCode),
+    input('outerOrderNo', t.outerOrderNo),
+    input('idNumber', t.idNumber, { autocomplete: 'off' }),
+    el('button', { type: 'submit' }, t.search),
+    el('a.button.secondary', { href: '#/records' }, t.reset),
+  ) as HTMLFormElement;
+  const results = el('section.results');
+  const tbody = el('tbody');
+  const moreBtn = el('button.secondary', { type: 'button', 'data-action': 'more' }, t.more) as HTMLButtonElement;
+  let cursor: string | null = null;
+
+  const filter = () => {
+    const f: Record<string, string> = {};
+    for (const name of FILTERS) {
+      const v = params.get(name);
+      if (v) f[name] = name === 'from' || name === 'to' ? new Date(v).toISOString() : v;
+    }
+    return f;
+  };
+  async function load() {
+    const page = await guard(results, () => api.records({ ...filter(), ...(cursor ? { cursor } : {}), limit: 50 }));
+    if (!page) return;
+    for (const r of page.records) tbody.append(el('tr', ...recordRow(r).map((c) => el('td', c))));
+    if (!tbody.children.length) tbody.append(el('tr', el('td', { colspan: 8, 'data-empty': '' }, t.noRecords)));
+    cursor = page.nextCursor;
+    moreBtn.hidden = !cursor;
+  }
+  moreBtn.addEventListener('click', () => void load());
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const name of FILTERS) {
+      const v = field(form, name);
+      if (v) q.set(name, v);
+    }
+    location.hash = `#/records?${q.toString()}`;
+  });
+  const head = [
+    t.createdAt,
+    t.app,
+    t.plan,
+    t.status,
+    t.resultCode,
+    `${t.score} / ${t.threshold}`,
+    t.outerOrderNo,
+    t.identity,
+  ];
+  results.append(
+    el('table', { 'data-table': 'records' }, el('thead', el('tr', ...head.map((h) => el('th', h)))), tbody),
+    moreBtn,
+  );
+  shell('records', el('div', el('h1', t.navRecords), form, results));
+  void load();
+}
+
+async function renderRecord(token: string): Promise<void> {
+  const box = el('div', el('p', el('a', { href: '#/records' }, `← ${t.back}`)));
+  shell('record', box);
+  const d = await guard(box, () => api.record(token));
+  if (!d) return;
+  const r = d.result;
+  box.append(
+    el('h1', t.detail),
+    kv([
+      [t.token, el('code', d.token)],
+      [t.app, d.app.name],
+      [t.plan, `${d.plan.name} (${d.plan.id}) · ${d.plan.livenessMode} · ${d.plan.compareSource}`],
+      [t.status, el(`span.status.${d.status}`, { 'data-status': d.status }, statusLabel(d.status))],
+      [t.outerOrderNo, d.outerOrderNo ?? '—'],
+      [t.identity, d.identity ? `${d.identity.name} ${d.identity.idNumber}` : '—'],
+      [t.createdAt, fmtTime(d.createdAt)],
+      [t.expiresAt, fmtTime(d.expiresAt)],
+      [t.finishedAt, fmtTime(d.finishedAt)],
+      [t.attemptsLeft, String(d.attemptsLeft)],
+      [t.resultUntil, fmtTime(d.resultAvailableUntil)],
+    ]),
+    el('h2', t.result),
+    r
+      ? kv([
+          [t.code, el('code', { 'data-result-code': r.code }, r.code)],
+          [t.message, r.message],
+          [t.score, fmtNum(r.score)],
+          [t.threshold, fmtNum(r.threshold)],
+          [t.liveness, fmtNum(r.livenessScore, 3)],
+          [t.livenessThreshold, fmtNum(r.livenessThreshold, 3)],
+        ])
+      : el('p.muted', '—'),
+    el('h2', t.attempts),
+    table(
+      [t.order, t.started, t.finished, t.mode, t.passed, t.code, t.score, t.threshold, t.liveness, t.engineCalls],
+      d.attempts.map((a) => [
+        a.order,
+        fmtTime(a.startedAt),
+        fmtTime(a.finishedAt),
+        a.livenessMode ?? '—',
+        a.passed ? '✓' : '✗',
+        a.code,
+        fmtNum(a.score),
+        fmtNum(a.threshold),
+        fmtNum(a.livenessScore, 3),
+        a.engineCalls,
+      ]),
+      { 'data-table': 'attempts' },
+    ),
+    el('h2', t.images),
+    d.images.best || d.images.env
+      ? el(
+          'div.images',
+          d.images.best
+            ? el(
+                'figure',
+                el('img', { src: api.imageUrl(d.token, 'best'), alt: t.bestFrame }),
+                el('figcaption', t.bestFrame),
+              )
+            : null,
+          d.images.env
+            ? el(
+                'figure',
+                el('img', { src: api.imageUrl(d.token, 'env'), alt: t.envFrame }),
+                el('figcaption', t.envFrame),
+              )
+            : null,
+          el('p.muted', `${t.imagesUntil} ${fmtTime(d.images.availableUntil)}`),
+        )
+      : el('p.muted', t.noImages),
+    el('h2', t.analysis),
+    el('pre.analysis', JSON.stringify(d.analysis, null, 2)),
+  );
+  if (me?.capabilities.operate) {
+    box.append(
+      el(
+        'button.danger',
+        {
+          type: 'button',
+          'data-action': 'delete-record',
+          onclick: async () => {
+            if (!confirm(t.confirmDelete)) return;
+            const ok = await guard(box, () => api.deleteRecord(d.token).then(() => true));
+            if (ok) location.hash = '#/records';
+          },
+        },
+        t.deleteRecord,
+      ),
+    );
+  }
+}
+
+// ---- apps and keys --------------------------------------------------------------------------------------------
+
+async function renderApps(created?: NewKey): Promise<void> {
+  const box = el('div', el('h1', t.navApps));
+  shell('apps', box);
+  const data = await guard(box, async () => ({ apps: (await api.apps()).apps, keys: (await api.keys()).keys }));
+  if (!data) return;
+  const canOperate = me!.capabilities.operate;
+  box.append(
+    el('h2', t.apps),
+    table(
+      [t.appName, t.createdAt, t.activeKeys, t.disabledKeys],
+      data.apps.map((a) => [a.name, fmtTime(a.createdAt), a.keys.active, a.keys.disabled]),
+      { 'data-table': 'apps' },
+    ),
+    el('h2', t.keys),
+    // A new key's secret, shown this once (the server never returns it again).
+    el(
+      'div',
+      created &&
+        el(
+          'div.secret',
+          { 'data-secret': created.accessKeyId },
+          el('p', el('strong', t.secretOnce)),
+          kv([
+            [t.appName, created.appName],
+            ['AccessKeyId', el('code', created.accessKeyId)],
+            ['AccessKeySecret', el('code', { 'data-secret-value': '' }, created.accessKeySecret)],
+          ]),
+        ),
+    ),
+  );
+  if (canOperate) {
+    const form = el(
+      'form.inline',
+      { 'data-form': 'create-key' },
+      el(
+        'label',
+        t.appName,
+        el('input', { name: 'app', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}' }),
+      ),
+      el('button', { type: 'submit' }, t.createKey),
+    ) as HTMLFormElement;
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const res = await guard(box, () => api.createKey(field(form, 'app')));
+      if (res) await renderApps(res.key);
+    });
+    box.append(form);
+  }
+  box.append(
+    table(
+      [t.keyId, t.appName, t.status, t.createdAt, t.lastUsed, ''],
+      data.keys.map((k) => [
+        el('code', k.accessKeyId),
+        k.appName,
+        el(
+          `span.status.${k.status === 'active' ? 'passed' : 'expired'}`,
+          k.status === 'active' ? t.active : t.disabled,
+        ),
+        fmtTime(k.createdAt),
+        fmtTime(k.lastUsedAt),
+        canOperate && k.status === 'active'
+          ? el(
+              'span.actions',
+              el(
+                'button.secondary',
+                {
+                  type: 'button',
+                  'data-action': 'rotate-key',
+                  'data-key': k.accessKeyId,
+                  onclick: async () => {
+                    if (!confirm(t.confirmRotate(k.accessKeyId))) return;
+                    const res = await guard(box, () => api.rotateKey(k.accessKeyId));
+                    if (res) await renderApps(res.key);
+                  },
+                },
+                t.rotate,
+              ),
+              el(
+                'button.danger',
+                {
+                  type: 'button',
+                  'data-action': 'disable-key',
+                  'data-key': k.accessKeyId,
+                  onclick: async () => {
+                    if (!confirm(t.confirmDisable(k.accessKeyId))) return;
+                    if (await guard(box, () => api.disableKey(k.accessKeyId).then(() => true))) await renderApps();
+                  },
+                },
+                t.disable,
+              ),
+            )
+          : null,
+      ]),
+      { 'data-table': 'keys' },
+    ),
+  );
+}
+
+// ---- users ----------------------------------------------------------------------------------------------------
+
+const ROLES: Role[] = ['admin', 'operator', 'auditor'];
+
+async function renderUsers(): Promise<void> {
+  const box = el('div', el('h1', t.navUsers));
+  shell('users', box);
+  const data = await guard(box, () => api.users());
+  if (!data) return;
+  const admin = me!.capabilities.manageUsers;
+  box.append(
+    table(
+      [t.username, t.role, t.status, t.createdAt, ''],
+      data.users.map((u) => {
+        const self = u.id === me!.user.id;
+        const roleCell: Child =
+          admin && !self
+            ? el(
+                'select',
+                {
+                  'data-user-role': u.username,
+                  onchange: async (ev: Event) => {
+                    const role = (ev.target as HTMLSelectElement).value as Role;
+                    if (await guard(box, () => api.updateUser(u.id, { role }))) await renderUsers();
+                  },
+                },
+                ...ROLES.map((r) => el('option', { value: r, selected: r === u.role }, roleLabel(r))),
+              )
+            : roleLabel(u.role);
+        const actions: Child =
+          admin && !self
+            ? el(
+                'span.actions',
+                el(
+                  'button.secondary',
+                  {
+                    type: 'button',
+                    'data-action': u.disabledAt ? 'enable-user' : 'disable-user',
+                    onclick: async () => {
+                      if (await guard(box, () => api.updateUser(u.id, { disabled: !u.disabledAt })))
+                        await renderUsers();
+                    },
+                  },
+                  u.disabledAt ? t.enable : t.disable,
+                ),
+                el(
+                  'button.secondary',
+                  {
+                    type: 'button',
+                    'data-action': 'reset-password',
+                    onclick: async () => {
+                      const pw = prompt(t.newPasswordFor(u.username));
+                      if (pw && (await guard(box, () => api.updateUser(u.id, { password: pw }))))
+                        box.prepend(notice(t.done, 'ok'));
+                    },
+                  },
+                  t.resetPassword,
+                ),
+                el(
+                  'button.danger',
+                  {
+                    type: 'button',
+                    'data-action': 'delete-user',
+                    onclick: async () => {
+                      if (!confirm(t.confirmDeleteUser(u.username))) return;
+                      if (await guard(box, () => api.deleteUser(u.id).then(() => true))) await renderUsers();
+                    },
+                  },
+                  t.deleteUser,
+                ),
+              )
+            : null;
+        return [
+          el('span', { 'data-username': u.username }, u.username),
+          roleCell,
+          u.disabledAt ? t.disabled : t.active,
+          fmtTime(u.createdAt),
+          actions,
+        ];
+      }),
+      { 'data-table': 'users' },
+    ),
+  );
+  if (admin) {
+    const form = el(
+      'form.inline',
+      { 'data-form': 'create-user' },
+      el('label', t.username, el('input', { name: 'username', required: true, autocomplete: 'off' })),
+      el(
+        'label',
+        t.password,
+        el('input', {
+          name: 'password',
+          type: 'password',
+          required: true,
+          minlength: 10,
+          autocomplete: 'new-password',
+        }),
+      ),
+      el(
+        'label',
+        t.role,
+        el('select', { name: 'role' }, ...ROLES.map((r) => el('option', { value: r }, roleLabel(r)))),
+      ),
+      el('button', { type: 'submit' }, t.createUser),
+    ) as HTMLFormElement;
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const pw = (form.elements.namedItem('password') as HTMLInputElement).value;
+      if (await guard(form, () => api.createUser(field(form, 'username'), pw, field(form, 'role') as Role)))
+        await renderUsers();
+    });
+    box.append(el('h2', t.createUser), form);
+  }
+  const own = el(
+    'form.inline',
+    { 'data-form': 'own-password' },
+    el(
+      'label',
+      t.currentPassword,
+      el('input', { name: 'current', type: 'password', required: true, autocomplete: 'current-password' }),
+    ),
+    el(
+      'label',
+      t.newPassword,
+      el('input', { name: 'next', type: 'password', required: true, minlength: 10, autocomplete: 'new-password' }),
+    ),
+    el('button', { type: 'submit' }, t.save),
+  ) as HTMLFormElement;
+  own.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const get = (n: string) => (own.elements.namedItem(n) as HTMLInputElement).value;
+    if ((await guard(own, () => api.changePassword(get('current'), get('next')).then(() => true))) === true) {
+      own.reset();
+      own.prepend(notice(t.passwordChanged, 'ok'));
+    }
+  });
+  box.append(el('h2', t.changeOwnPassword), own);
+}
+
+// ---- audit ----------------------------------------------------------------------------------------------------
+
+function renderAudit(): void {
+  const box = el('div', el('h1', t.navAudit));
+  const tbody = el('tbody');
+  const moreBtn = el('button.secondary', { type: 'button', 'data-action': 'more' }, t.more) as HTMLButtonElement;
+  let before: number | null = null;
+  async function load() {
+    const page = await guard(box, () => api.audit({ limit: 100, ...(before ? { before } : {}) }));
+    if (!page) return;
+    for (const e of page.entries) {
+      tbody.append(
+        el(
+          'tr',
+          el('td', fmtTime(e.at)),
+          el('td', e.actor),
+          el('td', { 'data-audit-action': e.action }, e.action),
+          el('td', e.target ?? '—'),
+          el('td', el('code', e.details ? JSON.stringify(e.details) : '')),
+        ),
+      );
+    }
+    before = page.nextBefore;
+    moreBtn.hidden = !before;
+  }
+  moreBtn.addEventListener('click', () => void load());
+  box.append(
+    el(
+      'table',
+      { 'data-table': 'audit' },
+      el('thead', el('tr', ...[t.at, t.actor, t.action, t.target, t.details].map((h) => el('th', h)))),
+      tbody,
+    ),
+    moreBtn,
+  );
+  shell('audit', box);
+  void load();
+}
+
+// ---- routing --------------------------------------------------------------------------------------------------
+
+function route(): void {
+  if (!me) return renderSignIn();
+  document.title = t.title;
+  const [path] = location.hash.replace(/^#\/?/, '').split('?');
+  const parts = (path ?? '').split('/');
+  if (parts[0] === 'records' && parts[1]) void renderRecord(parts[1]);
+  else if (parts[0] === 'apps') void renderApps();
+  else if (parts[0] === 'users') void renderUsers();
+  else if (parts[0] === 'audit') renderAudit();
+  else renderRecords();
+}
+
+window.addEventListener('hashchange', route);
+document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+api
+  .me()
+  .then((m) => {
+    me = m;
+    route();
+  })
+  .catch(() => renderSignIn());
