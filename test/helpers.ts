@@ -1,4 +1,5 @@
 /** Test helpers: temp dirs, configs and the two database backends. */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -85,4 +86,17 @@ export function freePort(): Promise<number> {
     });
     s.on('error', reject);
   });
+}
+
+/** Runs `shiren ARGS…` (src/cli/main.ts through tsx) in a child process with a minimal environment. */
+export function runShiren(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, SHIREN_ENGINE: 'off', LOG_LEVEL: 'silent', ...env },
+    encoding: 'utf8',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -1,10 +1,8 @@
 /** `shiren rules CHECK VALUE`: in process through commander, and once through main.ts as operators run it. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
-import { REPO_ROOT } from '../../test/helpers.js';
+import { runShiren } from '../../test/helpers.js';
 import { CliExit, describeFatal } from './context.js';
 import { registerRulesCommand, runRuleCheck } from './rules-command.js';
 
@@ -76,12 +74,8 @@ test('usage errors', async () => {
 });
 
 test('shiren rules through the real command line', () => {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'rules', 'vin', '1M8GDM9AXKP042788', '--json'],
-    { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'silent' }, encoding: 'utf8' },
-  );
-  assert.equal(r.status, 0, r.stderr);
+  const r = runShiren(['rules', 'vin', '1M8GDM9AXKP042788', '--json']);
+  assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).valid, true);
   // Usage errors reach main's fatal handler as CliExit: one line on stderr, exit code 2.
   let err: unknown;
