@@ -42,6 +42,11 @@ export interface IdCardOcrOptions {
   workingSide?: number;
   /** onnxruntime intra-op threads (default 1). */
   threads?: number;
+  /**
+   * A read still running in the worker after this long (ms, default 60000) is taken as stuck: the worker is ended and
+   * restarted, the read fails with `timeout`, and the reads behind it go on in the new worker.
+   */
+  maxRunMs?: number;
   /** Reference date for `ocr_card_expired` and future birth dates (default: the current time). */
   now?: () => Date;
 }
@@ -93,6 +98,7 @@ interface Job {
   reject(err: Error): void;
   settled: boolean;
   cleanup(): void;
+  watchdog?: ReturnType<typeof setTimeout>;
 }
 
 function asOptions<T extends ReadOptions>(o: T | AbortSignal | undefined): T {
@@ -116,11 +122,14 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
   const timeoutMs = options.timeoutMs ?? 30_000;
   const queueLimit = options.queueLimit ?? 16;
   const maxImageBytes = options.maxImageBytes ?? 10 * 1024 * 1024;
+  const maxRunMs = options.maxRunMs ?? 60_000;
   const now = options.now ?? (() => new Date());
 
   let worker: Worker | undefined;
   /** The latest worker started, ready or still loading (close() must end it either way). */
   let spawned: Worker | undefined;
+  /** A worker ended by the watchdog. */
+  let stuck: Worker | undefined;
   let ready: Promise<Worker> | undefined;
   let running: Job | undefined;
   const queue: Job[] = [];
@@ -144,6 +153,7 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
           const job = running;
           if (!job || job.id !== msg.id) return; // a timed-out job's late answer
           running = undefined;
+          clearTimeout(job.watchdog);
           if (!job.settled) {
             job.settled = true;
             job.cleanup();
@@ -163,10 +173,15 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
         ready = undefined;
         const job = running;
         running = undefined;
+        if (job) clearTimeout(job.watchdog);
         if (job && !job.settled) {
           job.settled = true;
           job.cleanup();
-          job.reject(new ShirenError('engine_unavailable', `OCR worker exited (code ${code}).`));
+          job.reject(
+            stuck === w
+              ? new ShirenError('timeout', `The OCR read ran longer than ${maxRunMs} ms; the worker was restarted.`)
+              : new ShirenError('engine_unavailable', `OCR worker exited (code ${code}).`),
+          );
         }
         if (!up) reject(new ShirenError('engine_unavailable', `OCR worker exited during start (code ${code}).`));
         else if (!closed && queue.length > 0) void boot().catch(failQueue);
@@ -189,6 +204,12 @@ export async function createIdCardOcr(options: IdCardOcrOptions = {}): Promise<I
     while (job && job.settled) job = queue.shift();
     if (!job) return;
     running = job;
+    const w = worker;
+    job.watchdog = setTimeout(() => {
+      if (running !== job) return;
+      stuck = w;
+      void w.terminate();
+    }, maxRunMs);
     const req: OcrWorkerRequest = { type: 'run', id: job.id, image: job.image };
     worker.postMessage(req, [job.image.buffer as ArrayBuffer]); // our own copy: moved, not copied again
   }

@@ -127,17 +127,27 @@ test('bad input is rejected with a documented reason; the service keeps working 
   const person = synthPerson(rng(6), { today: TODAY });
   const image = await renderFront(person, { seed: 4, clean: true });
   await assert.rejects(ocr.readFront(image, aborted.signal), reason('timeout'));
+  // Aborted while running: answered at once; the worker's late result for it must not answer the next read.
+  const whileRunning = new AbortController();
+  const running = ocr.readBack(await renderBack(person, { seed: 5, clean: true }), whileRunning.signal);
+  whileRunning.abort();
+  await assert.rejects(running, reason('timeout'));
   const ok = await ocr.readFront(image, { signal: new AbortController().signal });
+  assert.equal(ok.side, 'front');
   assert.equal(ok.fields.idNumber, person.idNumber);
 });
 
-test('queue limit, deadline and close: engine_busy, timeout, then engine_unavailable', async () => {
-  const quick = await createIdCardOcr({ timeoutMs: 1, queueLimit: 0, now });
+test('queue limit, stuck read and close: engine_busy, timeout with a worker restart, then engine_unavailable', async () => {
+  const quick = await createIdCardOcr({ maxRunMs: 1, queueLimit: 1, now });
+  const restarted = (e: unknown) => e instanceof ShirenError && e.reason === 'timeout' && /restarted/.test(e.message);
   try {
     const image = await renderBack(synthPerson(rng(8), { today: TODAY }), { seed: 2, clean: true });
-    const first = quick.readBack(image); // runs at once: nothing waits
+    const first = quick.readBack(image); // runs at once
+    const second = quick.readBack(image); // waits
     await assert.rejects(quick.readBack(image), (e: unknown) => e instanceof ShirenError && e.reason === 'engine_busy');
-    await assert.rejects(first, (e: unknown) => e instanceof ShirenError && e.reason === 'timeout');
+    await assert.rejects(first, restarted);
+    // The waiting read runs in a new worker (and, with a 1 ms run limit, is ended again).
+    await assert.rejects(second, restarted);
   } finally {
     await quick.close();
   }
