@@ -271,9 +271,15 @@ describe('verification sessions over HTTP', () => {
       assert.equal(r.statusCode, 400, `${JSON.stringify(body)} → ${r.body}`);
       assert.equal(r.json().error.code, 'invalid_request');
     }
+    // A registry plan finds the reference photo by the person's name and ID number, so it needs identity input.
     const registry = await inject('POST', '/v1/plans', { compareSource: 'registry' });
-    assert.equal(registry.statusCode, 501);
-    assert.equal(registry.json().error.code, 'not_supported');
+    assert.equal(registry.statusCode, 400, registry.body);
+    assert.equal(registry.json().error.details.field, 'identityInput');
+    const registryWithIdentity = await inject('POST', '/v1/plans', {
+      compareSource: 'registry',
+      identityInput: 'user',
+    });
+    assert.equal(registryWithIdentity.statusCode, 200, registryWithIdentity.body);
 
     const patched = await inject('PATCH', `/v1/plans/${p.id}`, { threshold: { score: 65.5 }, maxAttempts: 5 });
     assert.equal(patched.statusCode, 200, patched.body);
