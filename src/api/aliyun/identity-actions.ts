@@ -13,6 +13,7 @@ import type { FastifyReply } from 'fastify';
 import type { Principal } from '../../auth/access-keys.js';
 import { ShirenError } from '../../errors.js';
 import type { CheckInput, CheckOutcome, IdentityChecks } from '../../verify/identity/checks.js';
+import type { IdCardOcr } from '../../verify/identity/ocr/index.js';
 import type { CheckKind, ParamType } from '../../verify/identity/types.js';
 import { decodeBase64Image } from '../../verify/sessions.js';
 import { abortWhenClientGone } from '../common/abort.js';
@@ -29,6 +30,8 @@ type Action = (ctx: Ctx) => Promise<Record<string, unknown>>;
 export interface IdentityActionDeps {
   /** The identity checks; absent: these Actions are not served. */
   identity?: Pick<IdentityChecks, 'check'>;
+  /** ID-card OCR (src/verify/identity/ocr) for the …WithOCR Actions; absent: they answer 410. */
+  ocr?: Pick<IdCardOcr, 'readFront'>;
 }
 
 const MAX_FACE_BYTES = 10 * 1024 * 1024;
@@ -210,9 +213,63 @@ export function identityActions(deps: IdentityActionDeps): Record<string, Action
       return ok({ BizCode: BIZ[o.result], ...(o.vehicle ? { VehicleInfo: JSON.stringify(o.vehicle) } : {}) });
     };
 
-  const ocr = notSupported(
-    'ID-card OCR is not wired into this server yet; send the name and number to Id2MetaVerify / Id3MetaVerify',
+  const ocrMissing = notSupported(
+    'ID-card OCR is not wired into this server; send the name and number to Id2MetaVerify / Id3MetaVerify',
   );
+  const reader = deps.ocr;
+  /** Name and number read from the photo side in CertFile (base64); unreadable cards answer 419. */
+  async function readCard(ctx: Ctx): Promise<{ name: string; idNumber: string }> {
+    const p = ctx.params;
+    if (!p.CertFile) {
+      if (p.CertUrl)
+        throw new AliyunResultError(
+          '410',
+          `${RESULT_MESSAGES['410']}: send the card as CertFile (base64); CertUrl is not fetched`,
+        );
+      throw empty('CertFile');
+    }
+    let image: Buffer;
+    try {
+      image = decodeBase64Image('CertFile', p.CertFile, MAX_FACE_BYTES);
+    } catch (err) {
+      if (err instanceof ShirenError && err.reason === 'invalid_request') throw invalid('CertFile is not base64');
+      throw err;
+    }
+    const read = await reader!.readFront(image, { signal: abortWhenClientGone(ctx.reply) });
+    const { name, idNumber } = read.fields;
+    const blocking = read.reasons.filter(
+      (r) =>
+        r.fields.includes('name') ||
+        r.fields.includes('idNumber') ||
+        r.code === 'ocr_not_id_card' ||
+        r.code === 'ocr_wrong_side',
+    );
+    if (!name || !idNumber || blocking.length)
+      throw new AliyunResultError(
+        '419',
+        `${RESULT_MESSAGES['419']}: the name and ID number could not be read from CertFile (${blocking.map((r) => r.code).join(', ') || 'ocr_field_missing'})`,
+      );
+    return { name, idNumber };
+  }
+  const id2Ocr: Action = async (ctx) => {
+    const card = await readCard(ctx);
+    const o = await run(ctx, { kind: 'id2', paramType: 'normal', ...card });
+    return ok({ BizCode: BIZ[o.result] });
+  };
+  const id3Ocr: Action = async (ctx) => {
+    const p = ctx.params;
+    if (!p.FaceFile) throw empty('FaceFile');
+    let face: Buffer;
+    try {
+      face = decodeBase64Image('FaceFile', p.FaceFile, MAX_FACE_BYTES);
+    } catch (err) {
+      if (err instanceof ShirenError && err.reason === 'invalid_request') throw invalid('FaceFile is not base64');
+      throw err;
+    }
+    const card = await readCard(ctx);
+    const o = await run(ctx, { kind: 'id3', paramType: 'normal', ...card, face });
+    return ok({ BizCode: BIZ[o.result] });
+  };
   const credential = notSupported(
     'credential forgery and tampering detection needs a document-forensics model that Shiren does not have; no answer is guessed',
   );
@@ -244,8 +301,8 @@ export function identityActions(deps: IdentityActionDeps): Record<string, Action
       const o = await run(ctx, { kind: 'id3', paramType: pt, name: p.UserName!, idNumber: p.IdentifyNum!, face });
       return ok({ BizCode: BIZ[o.result] });
     },
-    Id2MetaVerifyWithOCR: ocr,
-    Id3MetaVerifyWithOCR: ocr,
+    Id2MetaVerifyWithOCR: reader ? id2Ocr : ocrMissing,
+    Id3MetaVerifyWithOCR: reader ? id3Ocr : ocrMissing,
     Mobile3MetaSimpleVerify: mobile3(false),
     Mobile3MetaSimpleStandardVerify: mobile3(false),
     Mobile3MetaDetailVerify: mobile3(true),

@@ -54,6 +54,8 @@ export interface AliyunApiDeps {
   ) => Promise<{ status: 'match' | 'name_mismatch' | 'no_record' | 'no_photo'; photo?: Buffer }>;
   /** Identity information checks (Id2MetaVerify, Mobile3Meta*, BankMetaVerify, …; identity-actions.ts). */
   identity?: IdentityActionDeps['identity'];
+  /** ID-card OCR for Id2MetaVerifyWithOCR / Id3MetaVerifyWithOCR (absent: they answer 410). */
+  ocr?: IdentityActionDeps['ocr'];
   now?: () => Date;
 }
 
