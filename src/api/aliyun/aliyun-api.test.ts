@@ -80,6 +80,9 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
         accessKeySecret: creds.accessKeySecret,
         endpoint: `127.0.0.1:${port}${path}`,
         protocol: 'HTTP',
+        // The SDK's default 3 s read timeout is shorter than an engine call on a busy 2-core machine.
+        readTimeout: 60_000,
+        connectTimeout: 10_000,
         ...(mode === 'rpc' ? { signatureAlgorithm: 'v2' } : {}),
       }) as ConstructorParameters<typeof Client>[0],
     );
