@@ -165,7 +165,7 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     key = await core.accessKeys.create({ app: 'tenant-a', actor: 'test' });
     const other = await core.accessKeys.create({ app: 'tenant-b', actor: 'test' });
     otherKey = other;
-    engine = loadEngineInBackground(true, createFaceEngine, { workers: 1 }, (err) => {
+    engine = loadEngineInBackground(true, createFaceEngine, { workers: 1, timeoutMs: 120_000 }, (err) => {
       throw err;
     });
     await engine.loaded;

@@ -113,7 +113,7 @@ describe('Baidu faceprint with the real face engine', () => {
     cleanup = b.cleanup;
     core = await openCore(testConfig({ ...b.env, SHIREN_BODY_LIMIT: String(16 * 1024 * 1024) }));
     const key = await core.accessKeys.create({ app: 'bank', actor: 'test' });
-    engine = loadEngineInBackground(true, createFaceEngine, { workers: 1 }, (err) => {
+    engine = loadEngineInBackground(true, createFaceEngine, { workers: 1, timeoutMs: 120_000 }, (err) => {
       throw err;
     });
     await engine.loaded;

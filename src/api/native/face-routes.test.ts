@@ -38,7 +38,7 @@ describe('native face endpoints', () => {
     core = await openCore(testConfig({ ...b.env, SHIREN_BODY_LIMIT: String(16 * 1024 * 1024) }));
     const key = await core.accessKeys.create({ actor: 'test' });
     auth = `Bearer ${key.accessKeyId}:${key.accessKeySecret}`;
-    engine = loadEngineInBackground(true, createFaceEngine, { workers: 1 }, (err) => {
+    engine = loadEngineInBackground(true, createFaceEngine, { workers: 1, timeoutMs: 120_000 }, (err) => {
       throw err;
     });
     await engine.loaded;

@@ -142,7 +142,7 @@ describe('Volcengine VerifyPro endpoint signed with the official SDK', () => {
     cleanup = b.cleanup;
     core = await openCore(testConfig({ ...b.env, SHIREN_BODY_LIMIT: String(16 * 1024 * 1024) }));
     key = await core.accessKeys.create({ app: 'tenant-v', actor: 'test' });
-    engine = loadEngineInBackground(true, createFaceEngine, { workers: 1 }, (err) => {
+    engine = loadEngineInBackground(true, createFaceEngine, { workers: 1, timeoutMs: 120_000 }, (err) => {
       throw err;
     });
     await engine.loaded;
