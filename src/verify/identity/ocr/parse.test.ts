@@ -169,6 +169,14 @@ test('back: authority and validity, separators lost or misread, 长期', () => {
   assert.deepEqual(p.fields, { authority: '杭州市公安局西湖分局', validFrom: '2015-03-01', validTo: '2035-03-01' });
   const lt = parseBack([line('签发机关 某县公安局', 190, 386, 300), line('有效期限2010.07.09-长期', 190, 446, 360)]);
   assert.deepEqual(lt.fields, { authority: '某县公安局', validFrom: '2010-07-09', validTo: 'long_term' });
+  // One phantom character at the end of the label's box is dropped; text glued to the label in one box is kept.
+  const phantom = parseBack([
+    line('签发机关又 双峰县公安局', 190, 386, 420),
+    line('有效期限2010.07.09-长期', 190, 446, 360),
+  ]);
+  assert.equal(phantom.fields.authority, '双峰县公安局');
+  const glued = parseBack([line('签发机关某县 公安局', 190, 386, 420), line('有效期限2010.07.09-长期', 190, 446, 360)]);
+  assert.equal(glued.fields.authority, '某县公安局');
   const g = guessLayout([line('签发机关 某县公安局', 190, 386, 300), line('有效期限2010.07.09-长期', 190, 446, 360)]);
   assert.deepEqual(g, { frontLabels: 0, backLabels: 2, numberFound: false });
 });

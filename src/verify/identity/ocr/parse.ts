@@ -12,6 +12,8 @@ interface Ch {
   c: string;
   /** Index of the line the character came from. */
   li: number;
+  /** Starts a box: first of its line, or after whitespace (the runner joins the boxes of one line with a space). */
+  gap: boolean;
 }
 
 export interface ParsedSide<F> {
@@ -97,10 +99,25 @@ function stream(lines: readonly OcrLine[]): Ch[] {
   const out: Ch[] = [];
   for (const row of orderRows(lines)) {
     for (const li of row) {
-      for (const c of lines[li]!.text.normalize('NFKC')) if (!/\s/u.test(c)) out.push({ c, li });
+      let gap = true;
+      for (const c of lines[li]!.text.normalize('NFKC')) {
+        if (/\s/u.test(c)) gap = true;
+        else {
+          out.push({ c, li, gap });
+          gap = false;
+        }
+      }
     }
   }
   return out;
+}
+
+/**
+ * Drops a single character glued to the label's box when the value proper is a box of its own ("签发机关又 双峰县…"):
+ * the recogniser sometimes reads one phantom character at the end of a label box.
+ */
+function dropGluedNoise(seg: Ch[]): Ch[] {
+  return seg.length >= 3 && !seg[0]!.gap && seg[1]!.gap ? seg.slice(1) : seg;
 }
 
 function text(chs: readonly Ch[]): string {
@@ -186,7 +203,7 @@ function normaliseNumberChars(chs: readonly Ch[], lenient: boolean): { chs: Ch[]
     else if (lenient && /[OoD〇]/u.test(c)) c = '0';
     else if (lenient && /[Il|]/u.test(c)) c = '1';
     if (c !== x.c && c !== 'X') corrected = true;
-    return { c, li: x.li };
+    return { c, li: x.li, gap: x.gap };
   });
   return { chs: out, corrected };
 }
@@ -242,6 +259,7 @@ export function parseFront(lines: readonly OcrLine[]): ParsedSide<IdCardFrontFie
 
   // Name: after 姓名; without the label, whatever precedes 性别 on the card.
   let nameSeg = segment(chs, found, 'name');
+  if (nameSeg) nameSeg = dropGluedNoise(nameSeg);
   if (!nameSeg && found.sex) nameSeg = chs.slice(0, found.sex.at);
   if (nameSeg) {
     const kept = nameSeg.filter((x) => CJK.test(x.c) || x.c === '·');
@@ -285,7 +303,7 @@ export function parseFront(lines: readonly OcrLine[]): ParsedSide<IdCardFrontFie
 
   const addrSeg = segment(chs, found, 'address', numberStart);
   if (addrSeg) {
-    const kept = addrSeg.filter((x) => CJK.test(x.c) || /[0-9A-Za-z\-－#()（）]/u.test(x.c));
+    const kept = dropGluedNoise(addrSeg).filter((x) => CJK.test(x.c) || /[0-9A-Za-z\-－#()（）]/u.test(x.c));
     if (kept.length > 0) {
       fields.address = text(kept);
       confidence.address = minScore(lines, kept);
@@ -315,7 +333,7 @@ export function parseBack(lines: readonly OcrLine[]): ParsedSide<IdCardBackField
 
   const authSeg = segment(chs, found, 'authority');
   if (authSeg) {
-    const kept = authSeg.filter((x) => CJK.test(x.c));
+    const kept = dropGluedNoise(authSeg).filter((x) => CJK.test(x.c));
     if (kept.length > 0) {
       fields.authority = text(kept);
       confidence.authority = minScore(lines, kept);
