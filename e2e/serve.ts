@@ -10,6 +10,8 @@ const CLI = path.join(REPO_ROOT, 'src/cli/main.ts');
 
 export interface Served {
   base: string;
+  /** The start banner (first-run credentials included). */
+  banner: string;
   auth: string;
   child: ChildProcess;
   /** The server's log lines at warn level and above (stdout and stderr), for failure messages. */
@@ -65,7 +67,7 @@ export async function serve(extraEnv: Record<string, string> = {}, readyTimeoutM
       if (Date.now() > deadline) throw new Error(`not ready after ${readyTimeoutMs} ms: ${await res?.text()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    return { base, auth: `Bearer ${id}:${secret}`, child, logs: () => out.slice(banner.length) + err, stop };
+    return { base, auth: `Bearer ${id}:${secret}`, banner, child, logs: () => out.slice(banner.length) + err, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -1,0 +1,214 @@
+/**
+ * End to end: `shiren serve` (face engine off: no capture here) with the built console at /console/, driven in Debian's
+ * Chromium. The first-run admin signs in, finds a record created through the native API by its OuterOrderNo and opens
+ * its detail (identity masked), creates an access key in the page (secret shown once) and disables it (the key is
+ * refused on the next native call), creates an auditor and sees it in the audit log; the auditor signs in, sees no
+ * controls, and the server answers 403 to a change sent with the auditor's own session and CSRF token.
+ * Screenshots: test-results/console/*.png.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { REPO_ROOT } from '../test/helpers.js';
+import { launch, SKIP_REASON, type LaunchedBrowser } from './browser.js';
+import { nativeCall, serve, type Served } from './serve.js';
+
+const CONSOLE_ROOT = path.join(REPO_ROOT, 'web/console');
+const SHOTS = path.join(REPO_ROOT, 'test-results/console');
+const ID_NUMBER = '11010519491231002X';
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'dist' || e.name === 'node_modules') continue;
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds web/console unless its dist is newer than every source file. */
+async function ensureConsoleBuild(): Promise<void> {
+  const index = path.join(CONSOLE_ROOT, 'dist/index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(CONSOLE_ROOT)) return;
+  const { build } = await import('vite');
+  await build({ configFile: path.join(CONSOLE_ROOT, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+/** Page errors, minus the 401/403 answers the browser logs for refused calls the test provokes on purpose. */
+const unexpected = (errors: string[]) =>
+  errors.filter((e) => !/^console: Failed to load resource: the server responded with a status of 40[13] /.test(e));
+
+async function shot(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page: Page, base: string, username: string, password: string) {
+  await page.goto(`${base}/console/`);
+  await page.waitForSelector('[data-screen="sign-in"]');
+  await page.fill('input[name="username"]', username);
+  await page.fill('input[name="password"]', password);
+  await page.click('form[data-form="sign-in"] button[type="submit"]');
+  await page.waitForSelector(`[data-user="${username}"]`);
+}
+
+describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout: 300_000 }, () => {
+  let server: Served;
+  let b: LaunchedBrowser;
+  let adminPassword: string;
+  let token: string;
+
+  before(async () => {
+    await ensureConsoleBuild();
+    server = await serve({ SHIREN_ENGINE: 'off' });
+    adminPassword = /username admin\s+password (\S+)/.exec(server.banner)?.[1] ?? '';
+    assert.ok(adminPassword, 'the first-run admin password is in the banner');
+    const plan = await nativeCall<{ plan: { id: number } }>(server, 'POST', '/v1/plans', {
+      name: 'e2e console plan',
+      livenessMode: 'none',
+      compareSource: 'none',
+      identityInput: 'preset',
+    });
+    assert.equal(plan.status, 200, JSON.stringify(plan.body));
+    const s = await nativeCall<{ token: string }>(server, 'POST', '/v1/sessions', {
+      planId: plan.body.plan.id,
+      outerOrderNo: 'e2e-console-001',
+      identity: { name: '王小明', idNumber: ID_NUMBER },
+    });
+    assert.equal(s.status, 200, JSON.stringify(s.body));
+    token = s.body.token;
+    b = await launch({ locale: 'zh-CN' });
+    await b.page.setViewportSize({ width: 1280, height: 900 });
+    b.page.on('dialog', (d) => void d.accept());
+  });
+  after(async () => {
+    await b?.close();
+    await server?.stop();
+  });
+
+  test('the admin signs in, finds the record, opens its detail; creates and disables a key; creates an auditor', async () => {
+    const { page } = b;
+    await page.goto(`${server.base}/console/`);
+    await page.waitForSelector('[data-screen="sign-in"]');
+    await page.fill('input[name="username"]', 'admin');
+    await page.fill('input[name="password"]', 'not the password');
+    await page.click('form[data-form="sign-in"] button[type="submit"]');
+    assert.match(await page.innerText('[data-notice="error"]'), /用户名或密码错误/);
+    await shot(page, '01-sign-in-wrong');
+    await signIn(page, server.base, 'admin', adminPassword);
+    await page.waitForSelector('[data-screen="records"] [data-table="records"]');
+    assert.equal(await page.locator('[data-readonly]').count(), 0);
+
+    // Search by OuterOrderNo, then open the detail.
+    await page.fill('input[name="outerOrderNo"]', 'e2e-console-001');
+    await page.click('form[data-form="records"] button[type="submit"]');
+    await page.waitForSelector(`[data-record="${token}"]`);
+    assert.equal(await page.locator('[data-record]').count(), 1);
+    const row = await page.innerText(`tr:has([data-record="${token}"])`);
+    assert.match(row, /王\*/);
+    assert.match(row, /110\*{11}002X/);
+    assert.doesNotMatch(await page.content(), new RegExp(ID_NUMBER), 'the full ID number is never on the page');
+    await shot(page, '02-records-search');
+    // The same record by its full ID number (looked up by digest on the server).
+    await page.click('a[href="#/records"].button');
+    await page.fill('input[name="idNumber"]', ID_NUMBER);
+    await page.click('form[data-form="records"] button[type="submit"]');
+    await page.waitForSelector(`[data-record="${token}"]`);
+    await page.click(`[data-record="${token}"]`);
+    await page.waitForSelector('[data-screen="record"] [data-status]');
+    assert.equal(await page.getAttribute('[data-status]', 'data-status'), 'created');
+    const detail = await page.innerText('[data-screen="record"]');
+    assert.match(detail, /e2e console plan/);
+    assert.match(detail, /e2e-console-001/);
+    assert.ok(await page.isVisible('[data-action="delete-record"]'));
+    await shot(page, '03-record-detail');
+
+    // A key made in the page works until it is disabled in the page.
+    await page.click('[data-nav="apps"]');
+    await page.waitForSelector('[data-screen="apps"] [data-table="keys"]');
+    await page.fill('form[data-form="create-key"] input[name="app"]', 'e2e-shop');
+    await page.click('form[data-form="create-key"] button[type="submit"]');
+    await page.waitForSelector('[data-secret]');
+    const keyId = (await page.getAttribute('[data-secret]', 'data-secret'))!;
+    const secret = await page.innerText('[data-secret-value]');
+    assert.equal(secret.length, 40);
+    await shot(page, '04-key-created');
+    const auth = `Bearer ${keyId}:${secret}`;
+    const whoami = () => fetch(`${server.base}/v1/whoami`, { headers: { authorization: auth } });
+    assert.equal((await whoami()).status, 200);
+    await page.click(`[data-action="disable-key"][data-key="${keyId}"]`);
+    await page.waitForSelector(`[data-action="disable-key"][data-key="${keyId}"]`, { state: 'detached' });
+    const refused = await whoami();
+    assert.equal(refused.status, 403);
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'access_key_disabled');
+    assert.equal(await page.locator('[data-secret]').count(), 0, 'the secret is not shown again');
+    await shot(page, '05-key-disabled');
+
+    // An auditor, created in the page and visible in the audit log.
+    await page.click('[data-nav="users"]');
+    await page.waitForSelector('form[data-form="create-user"]');
+    await page.fill('form[data-form="create-user"] input[name="username"]', 'audrey');
+    await page.fill('form[data-form="create-user"] input[name="password"]', 'auditor password 1');
+    await page.selectOption('form[data-form="create-user"] select[name="role"]', 'auditor');
+    await page.click('form[data-form="create-user"] button[type="submit"]');
+    await page.waitForSelector('[data-username="audrey"]');
+    await shot(page, '06-users');
+    await page.click('[data-nav="audit"]');
+    await page.waitForSelector('[data-audit-action="console_user.create"]');
+    const audit = await page.innerText('[data-table="audit"]');
+    assert.match(audit, /console:admin/);
+    assert.match(audit, /access_key\.disable/);
+    assert.match(audit, /console\.sign_in_failed/);
+    await shot(page, '07-audit-log');
+    await page.click('[data-action="sign-out"]');
+    await page.waitForSelector('[data-screen="sign-in"]');
+    assert.deepEqual(unexpected(b.errors), []);
+  });
+
+  test('the auditor sees no controls, and the server refuses a change with 403', async () => {
+    const { page } = b;
+    await page.click('[data-action="lang"]');
+    await signIn(page, server.base, 'audrey', 'auditor password 1');
+    await page.waitForSelector('[data-screen="records"] [data-readonly]');
+    assert.match(await page.innerText('[data-readonly]'), /Read-only/);
+    await page.goto(`${server.base}/console/#/records/${token}`);
+    await page.waitForSelector('[data-screen="record"] [data-status]');
+    assert.equal(await page.locator('[data-action="delete-record"]').count(), 0);
+    await shot(page, '08-auditor-record');
+    await page.click('[data-nav="apps"]');
+    await page.waitForSelector('[data-screen="apps"] [data-table="keys"]');
+    assert.equal(await page.locator('form[data-form="create-key"]').count(), 0);
+    assert.equal(await page.locator('[data-action="disable-key"], [data-action="rotate-key"]').count(), 0);
+    await page.click('[data-nav="users"]');
+    await page.waitForSelector('[data-table="users"]');
+    assert.equal(await page.locator('form[data-form="create-user"]').count(), 0);
+    assert.equal(await page.locator('[data-action="delete-user"], select[data-user-role]').count(), 0);
+    await shot(page, '09-auditor-users');
+
+    // The page hides the controls; the server is what refuses: a change sent with the auditor's own cookie and token.
+    const answer = await page.evaluate(async (t) => {
+      const me = (await (await fetch('/v1/console/session')).json()) as { csrfToken: string };
+      const del = await fetch(`/v1/console/records/${t}`, {
+        method: 'DELETE',
+        headers: { 'x-csrf-token': me.csrfToken },
+      });
+      const key = await fetch('/v1/console/keys', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken },
+        body: JSON.stringify({ app: 'audrey-app' }),
+      });
+      return { del: del.status, key: key.status, body: (await key.json()) as { error: { code: string } } };
+    }, token);
+    assert.equal(answer.del, 403);
+    assert.equal(answer.key, 403);
+    assert.equal(answer.body.error.code, 'forbidden');
+    // The record is still there.
+    await page.reload();
+    await page.waitForSelector('[data-screen="users"]');
+    assert.equal((await nativeCall(server, 'GET', `/v1/sessions/${token}`)).status, 200);
+    assert.deepEqual(unexpected(b.errors), []);
+  });
+});
