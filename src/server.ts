@@ -21,6 +21,7 @@ import { createRetention } from './verify/retention.js';
 import { createSessionService } from './verify/sessions.js';
 import { createIdentityChecks } from './verify/identity/checks.js';
 import { createRegistryService } from './verify/identity/registry.js';
+import { createIdCardOcr, type IdCardOcr } from './verify/identity/ocr/index.js';
 import { identityRoutes } from './api/native/identity-routes.js';
 import { createAttemptReceipts } from './verify/attempt-receipt.js';
 import { createFaceEngine } from './engine/index.js';
@@ -102,6 +103,13 @@ export async function startServer(
       faces,
       maxPhotoBytes: config.engine.maxImageBytes,
     });
+    // The ID-card OCR loads its models on the first …WithOCR call only (and again after a failed load).
+    let idCardOcr: Promise<IdCardOcr> | undefined;
+    const loadOcr = () =>
+      (idCardOcr ??= createIdCardOcr({ maxImageBytes: config.engine.maxImageBytes }).catch((err: unknown) => {
+        idCardOcr = undefined;
+        throw err;
+      }));
     const identityChecks = createIdentityChecks({
       registry: registry.provider,
       settings: core.repos.settings,
@@ -166,6 +174,7 @@ export async function startServer(
         images,
         identity: identityChecks,
         registryPhoto: (appId, identity) => registry.lookupPhoto(appId, identity),
+        ocr: { readFront: async (image, options) => (await loadOcr()).readFront(image, options) },
       },
       baidu: {
         keys: core.accessKeys,
@@ -196,6 +205,9 @@ export async function startServer(
     app.addHook('onClose', async () => clearInterval(purge));
     jobs.start();
     app.addHook('onClose', async () => jobs.stop());
+    app.addHook('onClose', async () => {
+      if (idCardOcr) await (await idCardOcr.catch(() => undefined))?.close();
+    });
     await app.listen({ port: config.port, host: config.host });
     print(banner(config, core, creds));
   } catch (err) {
