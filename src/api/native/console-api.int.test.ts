@@ -147,6 +147,17 @@ for (const backend of BACKENDS) {
       assert.ok((await auditActions('console:ghost')).includes('console.sign_in_failed'));
     });
 
+    test('the console routes are in the OpenAPI document; unknown console paths are 404 in the native envelope', async () => {
+      const doc = (await call('GET', '/openapi.json')).json();
+      for (const p of ['/v1/console/session', '/v1/console/records', '/v1/console/records/{token}', '/v1/console/keys'])
+        assert.ok(doc.paths[p], p);
+      const missing = await call('GET', '/v1/console/nope', { as: admin });
+      assert.equal(missing.statusCode, 404);
+      assert.equal(missing.json().error.code, 'not_found');
+      const head = await call('HEAD', '/v1/console/records', {});
+      assert.equal(head.statusCode, 401, 'HEAD is authenticated like GET');
+    });
+
     test('CSRF: state changes need x-csrf-token of this session and our origin', async () => {
       const body = { username: 'csrf-victim', password: 'long enough password', role: 'auditor' };
       const none = await call('POST', '/v1/console/users', { as: admin, body, csrf: null });

@@ -1,7 +1,7 @@
 /**
  * The operator console (docs/console.md): sign-in sessions (only a hash of the session id is stored), the sign-in
  * attempts that drive the lockout, password-change times of console users, and the indexes the records search uses
- * across apps (newest first, by OuterOrderNo).
+ * across apps (newest first, by OuterOrderNo, plan and result code).
  */
 import { sql, type Kysely } from 'kysely';
 
@@ -49,9 +49,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['created_at', 'id'])
     .execute();
   await db.schema.createIndex('verify_session_outer_order_idx').on('verify_session').column('outer_order_no').execute();
+  await db.schema
+    .createIndex('verify_session_plan_idx')
+    .on('verify_session')
+    .columns(['plan_id', 'created_at'])
+    .execute();
+  await db.schema
+    .createIndex('verify_session_result_code_idx')
+    .on('verify_session')
+    .expression(sql`(result->>'code'), created_at`)
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex('verify_session_result_code_idx').ifExists().execute();
+  await db.schema.dropIndex('verify_session_plan_idx').ifExists().execute();
   await db.schema.dropIndex('verify_session_outer_order_idx').ifExists().execute();
   await db.schema.dropIndex('verify_session_created_idx').ifExists().execute();
   await db.schema.dropTable('console_login_attempt').ifExists().execute();

@@ -1,0 +1,150 @@
+/**
+ * The records search with 100,000 sessions: `npx tsx src/verify/records-bench.ts [--pg postgres://…/db] [--rows N]`.
+ * Seeds a fresh database (PGlite in a temp directory by default; with --pg, an existing empty database) with N
+ * sessions over 90 days, 2 apps, 6 plans, 20,000 people, realistic result codes, then times each console search
+ * (median of 7 runs after a warm-up) through the record service, as the console API calls it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../config.js';
+import { openCore } from '../core.js';
+import { newId, randomString } from '../ids.js';
+import { createRecordService, type RecordQuery } from './records.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const ROWS = Number(opt('--rows') ?? 100_000);
+const pg = opt('--pg');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'shiren-records-bench-'));
+const core = await openCore(
+  loadConfig({ LOG_LEVEL: 'silent', SHIREN_ENGINE: 'off', DATA_DIR: dir, ...(pg ? { DATABASE_URL: pg } : {}) }),
+);
+try {
+  const db = core.store.db;
+  const box = core.keyring.box('identity');
+  const apps = [await core.accessKeys.ensureApp('bench-a'), await core.accessKeys.ensureApp('bench-b')];
+  const plans: { id: number; app_id: string }[] = [];
+  for (let i = 0; i < 6; i++) {
+    plans.push(
+      await core.repos.plans.insert({
+        app_id: apps[i % 2]!.id,
+        name: `bench plan ${i}`,
+        liveness_mode: 'silent',
+        action_count: 1,
+        action_pool: '[]',
+        compare_source: 'none',
+        identity_input: 'preset',
+        threshold_score: 70,
+        passive_liveness_threshold: null,
+        max_attempts: 3,
+        invalidate_on_failure: false,
+        success_url: null,
+        failure_url: null,
+        callback_url: null,
+        callback_secret_enc: null,
+        result_retention_hours: 72,
+        media_retention_hours: 24,
+        updated_at: new Date(),
+        disabled_at: null,
+      }),
+    );
+  }
+  // 20,000 people with valid-looking 18-character numbers (checksums do not matter for the digest look-up).
+  const people = Array.from({ length: 20_000 }, (_, i) => ({
+    name: `测试${i}`,
+    idNumber: `1101011990${String(i).padStart(8, '0')}`,
+  }));
+  const enc = people.map((p) => ({
+    name: box.encrypt(p.name),
+    number: box.encrypt(p.idNumber),
+    digest: core.keyring.digest('identity', p.idNumber),
+  }));
+  const codes = [
+    ...Array<string>(70).fill('ok'),
+    ...Array<string>(15).fill('compare_failed'),
+    ...Array<string>(10).fill('liveness_passive_failed'),
+    ...Array<string>(4).fill('face_not_found'),
+    'quality_too_low',
+  ];
+  const end = Date.now();
+  const span = 90 * 86400_000;
+  const seedStarted = Date.now();
+  for (let start = 0; start < ROWS; start += 1000) {
+    const batch = [];
+    for (let i = start; i < Math.min(ROWS, start + 1000); i++) {
+      const plan = plans[i % plans.length]!;
+      const who = enc[(i * 7919) % enc.length]!;
+      const created = new Date(end - Math.floor((i / ROWS) * span) - (i % 997));
+      const open = i % 50 === 0;
+      const code = codes[i % codes.length]!;
+      batch.push({
+        id: newId('vs'),
+        token: randomString(24),
+        app_id: plan.app_id,
+        plan_id: plan.id,
+        status: open ? ('created' as const) : code === 'ok' ? ('passed' as const) : ('failed' as const),
+        outer_order_no: `order-${i}`,
+        identity_name_enc: who.name,
+        identity_number_enc: who.number,
+        identity_number_digest: who.digest,
+        created_at: created,
+        expires_at: new Date(created.getTime() + 7200_000),
+        finished_at: open ? null : new Date(created.getTime() + 30_000),
+        result: open
+          ? null
+          : JSON.stringify({
+              passed: code === 'ok',
+              code,
+              message: code,
+              score: 80,
+              threshold: 70,
+              livenessScore: 0.9,
+            }),
+        purge_at: new Date(end + 86400_000),
+        media_purge_at: new Date(end + 86400_000),
+      });
+    }
+    await db.insertInto('verify_session').values(batch).execute();
+  }
+  if (core.store.kind === 'postgres') await db.executeQuery({ sql: 'analyze verify_session', parameters: [] } as never);
+  console.log(`seeded ${ROWS} sessions on ${core.store.kind} in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
+
+  const sessionsStub = {} as Parameters<typeof createRecordService>[0]['sessions'];
+  const records = createRecordService({ repos: core.repos, sessions: sessionsStub, keyring: core.keyring });
+  const day = new Date(end - 86400_000).toISOString();
+  const first = await records.search({ limit: 50 });
+  let cursor = first.nextCursor!;
+  for (let i = 0; i < 20; i++) cursor = (await records.search({ limit: 50, cursor })).nextCursor!;
+  const cases: [string, RecordQuery, (n: number) => boolean][] = [
+    ['newest 50, no filter', { limit: 50 }, (n) => n === 50],
+    ['page 22 by keyset cursor', { limit: 50, cursor }, (n) => n === 50],
+    ['OuterOrderNo', { outerOrderNo: `order-${Math.floor(ROWS / 2)}` }, (n) => n === 1],
+    ['ID number (digest)', { idNumber: people[1234]!.idNumber }, (n) => n >= 1],
+    ['result code quality_too_low', { resultCode: 'quality_too_low' }, (n) => n === 50],
+    ['result code matching nothing (worst case)', { resultCode: 'no_such_code' }, (n) => n === 0],
+    ['plan + status failed', { planId: plans[3]!.id, status: 'failed' }, (n) => n === 50],
+    ['last 24 h, app bench-b', { from: day, app: 'bench-b' }, (n) => n > 0],
+    ['status created (open, not expired)', { status: 'created' }, (n) => n >= 0],
+  ];
+  for (const [label, q, ok] of cases) {
+    const n = (await records.search(q)).records.length;
+    if (!ok(n)) throw new Error(`${label}: unexpected ${n} records`);
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      await records.search(q);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    console.log(
+      `${label.padEnd(44)} ${String(n).padStart(3)} rows  median ${times[3]!.toFixed(1)} ms  max ${times[6]!.toFixed(1)} ms`,
+    );
+  }
+} finally {
+  await core.close();
+  rmSync(dir, { recursive: true, force: true });
+}
