@@ -46,34 +46,80 @@ export function createRegistryRepo(db: Kysely<Database>) {
       person: NewRegistryPerson,
       keys: RegistryKey[],
     ): Promise<{ row: RegistryPersonRow; created: boolean }> {
+      return (await this.upsertMany([{ person, keys }]))[0]!;
+    },
+    /**
+     * upsert for many people of one app in one transaction, with a few statements for the whole batch. A later item
+     * with the same ID number digest wins; `created` is true for the first item of a digest new to the app.
+     * `replacedPhotoKey` is the stored photo the final row no longer uses.
+     */
+    async upsertMany(
+      items: { person: NewRegistryPerson; keys: RegistryKey[] }[],
+    ): Promise<{ row: RegistryPersonRow; created: boolean; replacedPhotoKey: string | null }[]> {
+      if (items.length === 0) return [];
+      const appId = items[0]!.person.app_id;
+      if (items.some((i) => i.person.app_id !== appId)) throw new Error('upsertMany: one app per call');
       return db.transaction().execute(async (trx) => {
-        const existing = await trx
-          .selectFrom('registry_person')
-          .select(['id', 'photo_blob_key', 'created_at'])
-          .where('app_id', '=', person.app_id)
-          .where('id_number_digest', '=', person.id_number_digest)
-          .forUpdate()
-          .executeTakeFirst();
-        let row: RegistryPersonRow;
-        if (existing) {
-          const { id: _id, app_id: _app, created_at: _created, ...patch } = person;
-          row = await trx
+        const digests = [...new Set(items.map((i) => i.person.id_number_digest))];
+        const existing = new Map<string, { id: string; photo_blob_key: string | null }>();
+        for (let i = 0; i < digests.length; i += 1000) {
+          const rows = await trx
+            .selectFrom('registry_person')
+            .select(['id', 'id_number_digest', 'photo_blob_key'])
+            .where('app_id', '=', appId)
+            .where('id_number_digest', 'in', digests.slice(i, i + 1000))
+            .forUpdate()
+            .execute();
+          for (const r of rows) existing.set(r.id_number_digest, r);
+        }
+        const last = new Map<string, { person: NewRegistryPerson; keys: RegistryKey[] }>();
+        for (const item of items) last.set(item.person.id_number_digest, item);
+        const stored = new Map<string, RegistryPersonRow>();
+        const fresh = [...last.values()].filter((i) => !existing.has(i.person.id_number_digest));
+        for (let i = 0; i < fresh.length; i += 500) {
+          const rows = await trx
+            .insertInto('registry_person')
+            .values(fresh.slice(i, i + 500).map((f) => f.person))
+            .returningAll()
+            .execute();
+          for (const r of rows) stored.set(r.id_number_digest, r);
+        }
+        const replaced = [...last.values()].filter((i) => existing.has(i.person.id_number_digest));
+        for (const item of replaced) {
+          const { id: _id, app_id: _app, created_at: _created, ...patch } = item.person;
+          const row = await trx
             .updateTable('registry_person')
             .set(patch)
-            .where('id', '=', existing.id)
+            .where('id', '=', existing.get(item.person.id_number_digest)!.id)
             .returningAll()
             .executeTakeFirstOrThrow();
-          await trx.deleteFrom('registry_key').where('person_id', '=', existing.id).execute();
-        } else {
-          row = await trx.insertInto('registry_person').values(person).returningAll().executeTakeFirstOrThrow();
+          stored.set(row.id_number_digest, row);
         }
-        if (keys.length)
+        const replacedIds = replaced.map((i) => existing.get(i.person.id_number_digest)!.id);
+        for (let i = 0; i < replacedIds.length; i += 1000)
+          await trx
+            .deleteFrom('registry_key')
+            .where('person_id', 'in', replacedIds.slice(i, i + 1000))
+            .execute();
+        const keyRows = [...last.values()].flatMap((item) => {
+          const personId = stored.get(item.person.id_number_digest)!.id;
+          return item.keys.map((k) => ({ app_id: appId, kind: k.kind, digest: k.digest, person_id: personId }));
+        });
+        for (let i = 0; i < keyRows.length; i += 2000)
           await trx
             .insertInto('registry_key')
-            .values(keys.map((k) => ({ app_id: row.app_id, kind: k.kind, digest: k.digest, person_id: row.id })))
+            .values(keyRows.slice(i, i + 2000))
             .onConflict((oc) => oc.doNothing())
             .execute();
-        return { row, created: !existing };
+        const seen = new Set<string>();
+        return items.map((item) => {
+          const d = item.person.id_number_digest;
+          const row = stored.get(d)!;
+          const created = !existing.has(d) && !seen.has(d);
+          const old = seen.has(d) ? null : (existing.get(d)?.photo_blob_key ?? null);
+          seen.add(d);
+          return { row, created, replacedPhotoKey: old && old !== row.photo_blob_key ? old : null };
+        });
       });
     },
     /** The previous photo key of the person with this ID number digest (to delete the replaced blob). */

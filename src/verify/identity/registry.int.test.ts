@@ -24,6 +24,10 @@ for (const backend of BACKENDS) {
     let otherApp: string;
     let photo: Buffer;
     let compared = 0;
+    const jpegOf = (background: string) =>
+      sharp({ create: { width: 32, height: 32, channels: 3, background } })
+        .jpeg()
+        .toBuffer();
 
     before(async () => {
       const b = await backend.setup();
@@ -284,6 +288,27 @@ for (const backend of BACKENDS) {
         .where('person_id', '=', id)
         .execute();
       assert.equal(keys.length, 0);
+    });
+
+    test('the same ID number twice in one import: the later row wins, one person, one photo blob', async () => {
+      const photos = new Map([
+        ['a', await jpegOf('#111111')],
+        ['b', await jpegOf('#eeeeee')],
+      ]);
+      const r = await registry.importCsv(
+        otherApp,
+        `name,id_number,mobile,photo\n${WANG.name},${WANG.idNumber},13500000002,a\n${WANG.name},${WANG.idNumber},13500000003,b\n`,
+        { photo: async (v) => photos.get(v)! },
+      );
+      assert.deepEqual([r.created, r.updated, r.rejected.length], [1, 1, 0]);
+      const page = await registry.list(otherApp);
+      assert.equal(page.total, 1);
+      assert.equal(page.people[0]!.mobile, '135****0003');
+      const blobs = await core.blobs.list(`registry/${otherApp}/`);
+      assert.equal(blobs.length, 1);
+      assert.deepEqual(await registry.photo(otherApp, WANG), photos.get('b'));
+      await registry.delete(otherApp, page.people[0]!.id);
+      assert.equal((await core.blobs.list(`registry/${otherApp}/`)).length, 0);
     });
 
     test('check service: validation first, then the plan’s or the app’s provider; none = no authoritative source', async () => {

@@ -8,11 +8,12 @@
  * its key field but another field differs) or no record. It cannot answer what only a carrier or a government
  * source knows (online time, number status, recycled numbers, insurance, document forgery): those are not_supported.
  */
+import { randomBytes } from 'node:crypto';
 import { ShirenError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { BlobStore } from '../../store/blob-store.js';
 import type { RegistryKey, RegistryRepo } from '../../store/repos/registry-repo.js';
-import type { RegistryPersonRow } from '../../store/schema.js';
+import type { NewRegistryPerson, RegistryPersonRow } from '../../store/schema.js';
 import type { Keyring } from '../../store/secret-box.js';
 import { maskIdNumber, maskName } from '../identity.js';
 import { parseCsv } from './csv.js';
@@ -21,6 +22,8 @@ import { indexForms, keyPurpose, requestForms, type FieldName } from './md5-form
 import type { CheckAnswer, CheckRequest, IdentityProvider } from './types.js';
 
 export const REGISTRY_PURPOSE = 'registry-person';
+/** Rows written per transaction by the CSV import. */
+const IMPORT_BATCH = 200;
 const ID_DIGEST_PURPOSE = 'registry-id-number';
 
 /** CSV columns the import understands (header names, case-insensitive; a few aliases). */
@@ -228,51 +231,81 @@ export function createRegistryService(deps: RegistryServiceDeps) {
     return keys;
   }
 
-  /** Adds or replaces (same ID number) one person. */
-  async function put(appId: string, p: RegistryPersonInput): Promise<{ person: RegistryPersonView; created: boolean }> {
+  type Prepared = { person: NewRegistryPerson; keys: RegistryKey[]; written?: string };
+
+  /**
+   * Encrypts and digests one person and writes its new photo blob. `known` carries the ids and photo keys chosen so
+   * far in this batch, so a repeated ID number reuses the same person id (and blob prefix).
+   */
+  async function prepare(
+    appId: string,
+    p: RegistryPersonInput,
+    known: Map<string, { id: string; photoKey: string | null }>,
+  ): Promise<Prepared> {
     const digest = idDigest(p.idNumber);
-    const existing = await deps.repo.findByIdNumberDigest(appId, digest);
-    const id = existing?.id ?? newId('rp');
-    let photoKey: string | null = existing?.photo_blob_key ?? null;
+    let k = known.get(digest);
+    if (!k) {
+      const existing = await deps.repo.findByIdNumberDigest(appId, digest);
+      k = { id: existing?.id ?? newId('rp'), photoKey: existing?.photo_blob_key ?? null };
+    }
     let written: string | undefined;
     if (p.photo) {
       if (p.photo.length > deps.maxPhotoBytes)
         throw new RowError('photo', `photo: larger than ${deps.maxPhotoBytes} bytes`);
       if (!isImage(p.photo)) throw new RowError('photo', 'photo: not a JPEG, PNG, WebP or BMP image');
-      written = `registry/${appId}/${id}/photo-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.img`;
+      written = `registry/${appId}/${k.id}/photo-${randomBytes(6).toString('hex')}.img`;
       await deps.blobs.put(written, p.photo);
-      photoKey = written;
+      k = { ...k, photoKey: written };
     }
+    known.set(digest, k);
     const t = now();
+    return {
+      person: {
+        id: k.id,
+        app_id: appId,
+        id_number_digest: digest,
+        name_enc: box.encrypt(p.name),
+        id_number_enc: box.encrypt(p.idNumber),
+        mobile_enc: p.mobile ? box.encrypt(p.mobile) : null,
+        mobile_isp: p.mobile ? (carrierOf(p.mobile) ?? null) : null,
+        bank_card_enc: p.bankCard ? box.encrypt(p.bankCard) : null,
+        plate_enc: p.plate ? box.encrypt(p.plate) : null,
+        vehicle_type: p.vehicleType ?? null,
+        vin_enc: p.vin ? box.encrypt(p.vin) : null,
+        validity_enc:
+          p.validFrom && p.validTo ? box.encrypt(JSON.stringify({ from: p.validFrom, to: p.validTo })) : null,
+        photo_blob_key: k.photoKey,
+        created_at: t,
+        updated_at: t,
+      },
+      keys: keysFor(p),
+      ...(written ? { written } : {}),
+    };
+  }
+
+  /** Writes prepared people in one transaction; deletes replaced photos after, new ones if the write fails. */
+  async function flush(batch: Prepared[]) {
+    if (batch.length === 0) return [];
     try {
-      const { row, created } = await deps.repo.upsert(
-        {
-          id,
-          app_id: appId,
-          id_number_digest: digest,
-          name_enc: box.encrypt(p.name),
-          id_number_enc: box.encrypt(p.idNumber),
-          mobile_enc: p.mobile ? box.encrypt(p.mobile) : null,
-          mobile_isp: p.mobile ? (carrierOf(p.mobile) ?? null) : null,
-          bank_card_enc: p.bankCard ? box.encrypt(p.bankCard) : null,
-          plate_enc: p.plate ? box.encrypt(p.plate) : null,
-          vehicle_type: p.vehicleType ?? null,
-          vin_enc: p.vin ? box.encrypt(p.vin) : null,
-          validity_enc:
-            p.validFrom && p.validTo ? box.encrypt(JSON.stringify({ from: p.validFrom, to: p.validTo })) : null,
-          photo_blob_key: photoKey,
-          created_at: t,
-          updated_at: t,
-        },
-        keysFor(p),
-      );
-      if (written && existing?.photo_blob_key && existing.photo_blob_key !== written)
-        await deps.blobs.delete(existing.photo_blob_key).catch(() => undefined);
-      return { person: view(row), created };
+      const results = await deps.repo.upsertMany(batch.map(({ person, keys }) => ({ person, keys })));
+      const kept = new Set(results.map((r) => r.row.photo_blob_key));
+      const stale = [
+        ...results.map((r) => r.replacedPhotoKey),
+        // a photo written for a row that a later row with the same ID number replaced in this batch
+        ...batch.map((b) => b.written).filter((w) => w !== undefined && !kept.has(w)),
+      ];
+      for (const key of new Set(stale)) if (key) await deps.blobs.delete(key).catch(() => undefined);
+      return results;
     } catch (err) {
-      if (written) await deps.blobs.delete(written).catch(() => undefined);
+      for (const b of batch) if (b.written) await deps.blobs.delete(b.written).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Adds or replaces (same ID number) one person. */
+  async function put(appId: string, p: RegistryPersonInput): Promise<{ person: RegistryPersonView; created: boolean }> {
+    const [r] = await flush([await prepare(appId, p, new Map())]);
+    return { person: view(r!.row), created: r!.created };
   }
 
   async function peopleBy(appId: string, field: FieldName, value: string, paramType: 'normal' | 'md5') {
@@ -446,6 +479,15 @@ export function createRegistryService(deps: RegistryServiceDeps) {
         ignoredColumns: header.fields.filter((_, i) => columns[i] === undefined),
       };
       let done = 0;
+      const known = new Map<string, { id: string; photoKey: string | null }>();
+      let batch: Prepared[] = [];
+      const write = async () => {
+        for (const r of await flush(batch)) {
+          if (r.created) report.created++;
+          else report.updated++;
+        }
+        batch = [];
+      };
       for (const rec of records) {
         try {
           const input: Record<string, string | undefined> = {};
@@ -461,15 +503,15 @@ export function createRegistryService(deps: RegistryServiceDeps) {
               throw new RowError('photo', `photo: ${(err as Error).message}`);
             }
           }
-          const { created } = await put(appId, p);
-          if (created) report.created++;
-          else report.updated++;
+          batch.push(await prepare(appId, p, known));
         } catch (err) {
           if (!(err instanceof RowError)) throw err;
           report.rejected.push({ line: rec.line, field: err.field, reason: err.message });
         }
+        if (batch.length >= IMPORT_BATCH) await write();
         opts.onRow?.(++done, records.length);
       }
+      await write();
       return report;
     },
 
