@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { createProgress } from '../bench/progress.js';
 import type { Core } from '../core.js';
+import { createIdentityChecks, type IdentitySettingsInput } from '../verify/identity/checks.js';
+import type { IdentityProviderName } from '../store/schema.js';
 import { createRegistryService } from '../verify/identity/registry.js';
 import { decodeBase64Image } from '../verify/sessions.js';
 import { CliExit, withCore } from './context.js';
@@ -113,4 +115,63 @@ export function registerRegistryCommands(program: Command) {
       );
       process.stdout.write(`deleted ${id} (${r.blobs} blob${r.blobs === 1 ? '' : 's'})\n`);
     });
+
+  program
+    .command('identity-settings')
+    .description(
+      "show or change an app's identity provider settings: the default provider and the http upstream (operator only: the native API cannot set the upstream)",
+    )
+    .option('--app <name>', 'app (tenant)', 'default')
+    .option('--provider <name>', 'default provider: registry | http | none')
+    .option('--http-url <url>', 'the upstream URL of the http provider (docs/identity.md "Upstream protocol")')
+    .option('--http-authorization <value>', 'Authorization header sent to the upstream (stored encrypted)')
+    .option('--http-timeout-ms <n>', 'timeout of one upstream call, default 5000')
+    .option('--http-failures <n>', 'consecutive failures that open the circuit, default 5')
+    .option('--http-cooldown-ms <n>', 'time the circuit stays open before one trial call, default 30000')
+    .option('--no-http', 'remove the http upstream')
+    .action(
+      async (opts: {
+        app: string;
+        provider?: string;
+        httpUrl?: string;
+        httpAuthorization?: string;
+        httpTimeoutMs?: string;
+        httpFailures?: string;
+        httpCooldownMs?: string;
+        http: boolean;
+      }) => {
+        const num = (name: string, v: string | undefined) => {
+          if (v === undefined) return undefined;
+          if (!/^\d+$/.test(v)) throw new CliExit(`--${name} ${v}: a whole number`, 2);
+          return Number(v);
+        };
+        const input: IdentitySettingsInput = {};
+        if (opts.provider !== undefined) input.defaultProvider = opts.provider as IdentityProviderName;
+        if (!opts.http) input.http = null;
+        else if (opts.httpUrl !== undefined) {
+          const timeoutMs = num('http-timeout-ms', opts.httpTimeoutMs);
+          const failureThreshold = num('http-failures', opts.httpFailures);
+          const cooldownMs = num('http-cooldown-ms', opts.httpCooldownMs);
+          input.http = {
+            url: opts.httpUrl,
+            ...(opts.httpAuthorization !== undefined ? { authorization: opts.httpAuthorization } : {}),
+            ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+            ...(failureThreshold !== undefined ? { failureThreshold } : {}),
+            ...(cooldownMs !== undefined ? { cooldownMs } : {}),
+          };
+        } else if (opts.httpAuthorization || opts.httpTimeoutMs || opts.httpFailures || opts.httpCooldownMs)
+          throw new CliExit('the --http-* options need --http-url', 2);
+        const view = await withCore('shiren identity-settings', async (core) => {
+          const checks = createIdentityChecks({
+            registry: registryOf(core).provider,
+            settings: core.repos.settings,
+            plans: core.repos.plans,
+            keyring: core.keyring,
+          });
+          const id = await appId(core, opts.app);
+          return Object.keys(input).length ? checks.setSettings(id, input) : checks.getSettings(id);
+        });
+        process.stdout.write(JSON.stringify(view, null, 2) + '\n');
+      },
+    );
 }

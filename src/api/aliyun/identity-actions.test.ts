@@ -60,6 +60,8 @@ describe('Cloudauth identity Actions with the official SDK', () => {
   let port: number;
   let key: { accessKeyId: string; accessKeySecret: string };
   let auth: string;
+  let appId: string;
+  let checks: ReturnType<typeof createIdentityChecks>;
   let upstream: http.Server;
   let upstreamUrl: string;
   const upstreamSeen: { authorization?: string; body: Record<string, unknown> }[] = [];
@@ -144,6 +146,7 @@ describe('Cloudauth identity Actions with the official SDK', () => {
     const created = await core.accessKeys.create({ actor: 'test', app: 'shop' });
     key = created;
     auth = `Bearer ${created.accessKeyId}:${created.accessKeySecret}`;
+    appId = created.appId;
     const registry = createRegistryService({
       repo: core.repos.registry,
       keyring: core.keyring,
@@ -156,7 +159,7 @@ describe('Cloudauth identity Actions with the official SDK', () => {
       },
       maxPhotoBytes: 1 << 20,
     });
-    const checks = createIdentityChecks({
+    checks = createIdentityChecks({
       registry: registry.provider,
       settings: core.repos.settings,
       plans: core.repos.plans,
@@ -406,10 +409,11 @@ describe('Cloudauth identity Actions with the official SDK', () => {
         headers: { authorization: auth },
         payload: body as object,
       });
-    const set = await put({
-      defaultProvider: 'http',
+    // The operator sets the upstream (`shiren identity-settings`); the app chooses http as its default.
+    await checks.setSettings(appId, {
       http: { url: upstreamUrl, authorization: 'Bearer upstream-secret', timeoutMs: 2000 },
     });
+    const set = await put({ defaultProvider: 'http' });
     assert.equal(set.statusCode, 200, set.body);
     assert.equal(set.json().http.authorizationSet, true);
     assert.ok(!set.body.includes('upstream-secret'), 'the upstream secret is never shown');
@@ -438,6 +442,7 @@ describe('Cloudauth identity Actions with the official SDK', () => {
       new Id2MetaVerifyRequest({ paramType: 'normal', userName: ZHANG.name, identifyNum: '110101199003074515' }),
     );
     assert.equal(stillBad.body!.code, '401', 'a bad check digit is a parameter error whatever the provider');
-    assert.equal((await put({ defaultProvider: 'registry', http: null })).statusCode, 200);
+    assert.equal((await put({ defaultProvider: 'registry' })).statusCode, 200);
+    await checks.setSettings(appId, { http: null });
   });
 });

@@ -22,6 +22,8 @@ describe('native identity API', () => {
   let cleanup: () => Promise<void>;
   let auth: string;
   let otherAuth: string;
+  let appId: string;
+  let checks: ReturnType<typeof createIdentityChecks>;
 
   const inject = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object, as = auth) =>
     app.inject({ method, url, headers: { authorization: as }, ...(payload ? { payload } : {}) });
@@ -32,6 +34,7 @@ describe('native identity API', () => {
     core = await openCore(testConfig(b.env));
     const k = await core.accessKeys.create({ actor: 'test', app: 'shop' });
     auth = `Bearer ${k.accessKeyId}:${k.accessKeySecret}`;
+    appId = k.appId;
     const o = await core.accessKeys.create({ actor: 'test', app: 'rival' });
     otherAuth = `Bearer ${o.accessKeyId}:${o.accessKeySecret}`;
     const registry = createRegistryService({
@@ -40,7 +43,7 @@ describe('native identity API', () => {
       blobs: core.blobs,
       maxPhotoBytes: 1 << 20,
     });
-    const checks = createIdentityChecks({
+    checks = createIdentityChecks({
       registry: registry.provider,
       settings: core.repos.settings,
       plans: core.repos.plans,
@@ -121,12 +124,15 @@ describe('native identity API', () => {
     assert.equal((await check({ check: 'nope', fields: {} })).statusCode, 400);
   });
 
-  test('settings: provider none, an http upstream (secret never shown); bad URL refused', async () => {
-    const set = await inject('PUT', '/v1/identity/settings', {
-      defaultProvider: 'none',
+  test('settings: provider none; the http upstream only by the operator (secret never shown); bad URL refused', async () => {
+    const tenant = await inject('PUT', '/v1/identity/settings', { http: { url: 'http://10.0.0.1/' } });
+    assert.equal(tenant.statusCode, 400, 'a tenant cannot point the server at an address (operator CLI only)');
+    await checks.setSettings(appId, {
       http: { url: 'http://127.0.0.1:9/check', authorization: 'Bearer s3cr3t', failureThreshold: 3 },
     });
+    const set = await inject('PUT', '/v1/identity/settings', { defaultProvider: 'none' });
     assert.equal(set.statusCode, 200, set.body);
+    assert.ok(!set.body.includes('s3cr3t'));
     assert.deepEqual(set.json(), {
       defaultProvider: 'none',
       http: {
@@ -144,11 +150,9 @@ describe('native identity API', () => {
     assert.equal(none.statusCode, 501);
     assert.equal(none.json().error.details.code, 'no_authoritative_source');
     assert.match(none.json().error.message, /no authoritative source configured/);
-    assert.equal((await inject('PUT', '/v1/identity/settings', { http: { url: 'ftp://x' } })).statusCode, 400);
-    assert.equal(
-      (await inject('PUT', '/v1/identity/settings', { defaultProvider: 'registry', http: null })).json().http,
-      null,
-    );
+    await assert.rejects(checks.setSettings(appId, { http: { url: 'ftp://x' } }), /http\.url/);
+    await checks.setSettings(appId, { http: null });
+    assert.equal((await inject('PUT', '/v1/identity/settings', { defaultProvider: 'registry' })).json().http, null);
   });
 
   test('delete removes the person and its photo blob; the routes are in the OpenAPI document', async () => {

@@ -325,40 +325,15 @@ export function identityRoutes(deps: { checks: IdentityChecks; registry: Registr
       {
         schema: {
           tags: ['identity'],
-          summary: 'Choose the app’s default identity provider and its http upstream',
+          summary: 'Choose the app’s default identity provider',
+          description:
+            'The http upstream itself (URL, Authorization, timeout, breaker) is set by the operator with `shiren identity settings`: a tenant must not make the server call arbitrary addresses.',
           security,
           body: {
             type: 'object',
             additionalProperties: false,
             properties: {
               defaultProvider: { type: 'string', enum: ['registry', 'http', 'none'] },
-              http: {
-                type: 'object',
-                nullable: true,
-                required: ['url'],
-                additionalProperties: false,
-                properties: {
-                  url: { type: 'string', maxLength: 2048 },
-                  authorization: {
-                    type: 'string',
-                    maxLength: 4096,
-                    description: 'Authorization header value, stored encrypted',
-                  },
-                  timeoutMs: { type: 'integer', minimum: 100, maximum: 60000, description: 'default 5000' },
-                  failureThreshold: {
-                    type: 'integer',
-                    minimum: 1,
-                    maximum: 100,
-                    description: 'consecutive failures that open the circuit, default 5',
-                  },
-                  cooldownMs: {
-                    type: 'integer',
-                    minimum: 100,
-                    maximum: 3600000,
-                    description: 'time the circuit stays open before a trial call, default 30000',
-                  },
-                },
-              },
             },
           },
           response: { 200: settingsSchema, ...errors },
