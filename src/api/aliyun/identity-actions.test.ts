@@ -370,6 +370,41 @@ describe('Cloudauth identity Actions with the official SDK', () => {
     assert.deepEqual(m2.ResultObject, { BizCode: '1', IspName: 'CMCC' });
   });
 
+  test('SceneId (a Shiren extension) selects that plan’s provider; an unknown SceneId is 404', async () => {
+    const t0 = new Date();
+    const plan = await core.repos.plans.insert({
+      app_id: appId,
+      name: 'no-source',
+      liveness_mode: 'none',
+      action_count: 1,
+      action_pool: '["blink"]',
+      compare_source: 'none',
+      identity_input: 'none',
+      identity_provider: 'none',
+      threshold_score: 70,
+      passive_liveness_threshold: null,
+      max_attempts: 3,
+      invalidate_on_failure: false,
+      success_url: null,
+      failure_url: null,
+      callback_url: null,
+      callback_secret_enc: null,
+      result_retention_hours: 1,
+      media_retention_hours: 1,
+      created_at: t0,
+      updated_at: t0,
+      disabled_at: null,
+    });
+    const c = client('acs3');
+    const body = { ParamType: 'normal', UserName: ZHANG.name, IdentifyNum: ZHANG.idNumber };
+    assert.equal((await call(c, 'Id2MetaVerify', body)).ResultObject?.BizCode, '1', 'no SceneId: the app default');
+    const none = await call(c, 'Id2MetaVerify', { ...body, SceneId: String(plan.id) });
+    assert.equal(none.Code, '410');
+    assert.match(none.Message, /no authoritative source configured/);
+    assert.equal((await call(c, 'Id2MetaVerify', { ...body, SceneId: '999999' })).Code, '404');
+    assert.equal((await call(c, 'Id2MetaVerify', { ...body, SceneId: 'abc' })).Code, '401');
+  });
+
   test('no source can answer: online time, status, recycled numbers, detection, insurance, forgery, OCR → 410, never a BizCode', async () => {
     const c = client('rpc');
     const answers = [
