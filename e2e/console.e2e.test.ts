@@ -1,7 +1,7 @@
 /**
  * End to end: `shiren serve` (face engine off: no capture here) with the built console at /console/, driven in Debian's
  * Chromium. The first-run admin signs in, finds a record created through the native API by its OuterOrderNo and opens
- * its detail (identity masked), creates an access key in the page (secret shown once) and disables it (the key is
+ * its detail (identity masked), sees it in the statistics chart, creates an access key in the page (secret shown once) and disables it (the key is
  * refused on the next native call), creates an auditor and sees it in the audit log; the auditor signs in, sees no
  * controls, and the server answers 403 to a change sent with the auditor's own session and CSRF token.
  * Screenshots: test-results/console/*.png.
@@ -163,6 +163,18 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     assert.match(audit, /access_key\.disable/);
     assert.match(audit, /console\.sign_in_failed/);
     await shot(page, '07-audit-log');
+    // The record is in the statistics chart: today's bar, as an open session.
+    await page.click('[data-nav="stats"]');
+    await page.waitForSelector('[data-chart="outcomes"] rect[data-series="open"]');
+    assert.equal(await page.getAttribute('[data-total]', 'data-total'), '1');
+    const bars = await page.$$eval('[data-chart="outcomes"] rect', (rs) =>
+      rs.map((r) => ({ bucket: r.getAttribute('data-bucket'), series: r.getAttribute('data-series') })),
+    );
+    // The page asks for buckets in the browser's time zone, which is this machine's.
+    const d = new Date();
+    const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}T00:00`;
+    assert.deepEqual(bars, [{ bucket: today, series: 'open' }]);
+    await shot(page, '08-statistics');
     await page.click('[data-action="sign-out"]');
     await page.waitForSelector('[data-screen="sign-in"]');
     assert.deepEqual(unexpected(b.errors), []);
@@ -177,7 +189,7 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     await page.goto(`${server.base}/console/#/records/${token}`);
     await page.waitForSelector('[data-screen="record"] [data-status]');
     assert.equal(await page.locator('[data-action="delete-record"]').count(), 0);
-    await shot(page, '08-auditor-record');
+    await shot(page, '09-auditor-record');
     await page.click('[data-nav="apps"]');
     await page.waitForSelector('[data-screen="apps"] [data-table="keys"]');
     assert.equal(await page.locator('form[data-form="create-key"]').count(), 0);
@@ -186,7 +198,7 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     await page.waitForSelector('[data-table="users"]');
     assert.equal(await page.locator('form[data-form="create-user"]').count(), 0);
     assert.equal(await page.locator('[data-action="delete-user"], select[data-user-role]').count(), 0);
-    await shot(page, '09-auditor-users');
+    await shot(page, '10-auditor-users');
 
     // The page hides the controls; the server is what refuses: a change sent with the auditor's own cookie and token.
     const answer = await page.evaluate(async (t) => {

@@ -2,7 +2,7 @@
  * The records search with 100,000 sessions: `npx tsx src/verify/records-bench.ts [--pg postgres://…/db] [--rows N]`.
  * Seeds a fresh database (PGlite in a temp directory by default; with --pg, an existing empty database) with N
  * sessions over 90 days, 2 apps, 6 plans, 20,000 people, realistic result codes, then times each console search
- * (median of 7 runs after a warm-up) through the record service, as the console API calls it.
+ * and statistics query (median of 7 runs after a warm-up) through the services the console API calls.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import { loadConfig } from '../config.js';
 import { openCore } from '../core.js';
 import { newId, randomString } from '../ids.js';
 import { createRecordService, type RecordQuery } from './records.js';
+import { createStatisticsService, type Statistics, type StatisticsQuery } from './statistics.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {
@@ -142,6 +143,29 @@ try {
     times.sort((a, b) => a - b);
     console.log(
       `${label.padEnd(44)} ${String(n).padStart(3)} rows  median ${times[3]!.toFixed(1)} ms  max ${times[6]!.toFixed(1)} ms`,
+    );
+  }
+  const stats = createStatisticsService({ repos: core.repos });
+  const statCases: [string, StatisticsQuery, (s: Statistics) => boolean][] = [
+    [
+      'statistics: 90 days by day, Asia/Shanghai',
+      { unit: 'day', timeZone: 'Asia/Shanghai', from: new Date(end - span - 86400_000).toISOString() },
+      (s) => s.totals.total === ROWS,
+    ],
+    ['statistics: last 24 h by hour, one plan', { unit: 'hour', planId: plans[2]!.id }, (s) => s.buckets.length > 0],
+  ];
+  for (const [label, q, ok] of statCases) {
+    const first = await stats.get(q);
+    if (!ok(first)) throw new Error(`${label}: unexpected ${JSON.stringify(first.totals)}`);
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      await stats.get(q);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    console.log(
+      `${label.padEnd(44)} ${String(first.buckets.length).padStart(3)} bkts  median ${times[3]!.toFixed(1)} ms  max ${times[6]!.toFixed(1)} ms`,
     );
   }
 } finally {

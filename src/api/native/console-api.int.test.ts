@@ -439,6 +439,62 @@ for (const backend of BACKENDS) {
       assert.ok((await auditActions('console:olga')).includes('session.delete'));
     });
 
+    test('statistics: per day in the operator time zone and per hour, by outcome and result code', async () => {
+      const planId = (await core.repos.plans.findByName(
+        (await core.repos.apps.findByName('default'))!.id,
+        'console kyc',
+      ))!.id;
+      const day = await call(
+        'GET',
+        `/v1/console/statistics?planId=${planId}&timeZone=Asia/Shanghai&from=2026-04-01T00:00:00Z`,
+        { as: admin },
+      );
+      assert.equal(day.statusCode, 200, day.body);
+      // 08:00 UTC is 16:00 in Shanghai: one bucket for that local day; 4 records left after the deletion, all open.
+      assert.deepEqual(day.json().buckets, [
+        { start: '2026-05-01T00:00', total: 4, passed: 0, failed: 0, expired: 0, open: 4 },
+      ]);
+      assert.equal(day.json().totals.total, 4);
+      const late = await call(
+        'GET',
+        `/v1/console/statistics?planId=${planId}&timeZone=America/New_York&from=2026-04-01T00:00:00Z`,
+        { as: admin },
+      );
+      assert.equal(late.json().buckets[0].start, '2026-05-01T00:00', '04:00 in New York, same local day');
+      const row = await core.repos.sessions.findByToken(
+        (await core.repos.records.search({ planId, limit: 1, now: clock }))[0]!.token,
+      );
+      await core.repos.sessions.update(row!.id, {
+        status: 'passed',
+        result: JSON.stringify({ passed: true, code: 'ok', message: 'ok', score: 90, threshold: 70 }),
+      });
+      advance(3 * 3600_000);
+      assert.equal((await call('GET', '/v1/console/session', { as: admin })).statusCode, 401, 'idle for 3 h');
+      admin = await signIn('admin', adminPassword);
+      const hour = await call(
+        'GET',
+        `/v1/console/statistics?planId=${planId}&unit=hour&from=${new Date(clock.getTime() - 6 * 3600_000).toISOString()}`,
+        { as: admin },
+      );
+      assert.equal(hour.statusCode, 200, hour.body);
+      assert.equal(hour.json().timeZone, 'UTC');
+      assert.deepEqual(hour.json().buckets, [
+        { start: '2026-05-01T08:00', total: 4, passed: 1, failed: 0, expired: 3, open: 0 },
+      ]);
+      assert.deepEqual(hour.json().codes, [{ code: 'ok', count: 1 }]);
+      const other = await call('GET', `/v1/console/statistics?app=no-such-app`, { as: admin });
+      assert.deepEqual(other.json().buckets, []);
+      for (const [q, field] of [
+        ['timeZone=Mars/Olympus', 'timeZone'],
+        ['unit=hour&from=2026-01-01T00:00:00Z', 'from'],
+        ['from=2026-06-01T00:00:00Z&to=2026-05-01T00:00:00Z', 'to'],
+      ]) {
+        const res = await call('GET', `/v1/console/statistics?${q}`, { as: admin });
+        assert.equal(res.statusCode, 400, q);
+        assert.equal(res.json().error.details.field, field, q);
+      }
+    });
+
     test('lockout: 5 failures lock the username (even the right password), then the window passes', async () => {
       const bad = await call('POST', '/v1/console/users', {
         as: admin,

@@ -16,6 +16,7 @@ import type { ConsoleUsers } from '../../auth/console-users.js';
 import { ShirenError } from '../../errors.js';
 import type { AuditRepo } from '../../store/repos/audit-repo.js';
 import type { RecordService } from '../../verify/records.js';
+import type { StatisticsService } from '../../verify/statistics.js';
 import { sendNativeError } from '../common/errors.js';
 import { consoleKeyRoutes } from './console-key-routes.js';
 import { consoleRecordRoutes } from './console-record-routes.js';
@@ -38,6 +39,7 @@ export interface ConsoleApiDeps {
   users: ConsoleUsers;
   keys: ConsoleKeys;
   records: RecordService;
+  statistics: StatisticsService;
   audit: AuditRepo;
   publicUrl: string;
 }

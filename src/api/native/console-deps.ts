@@ -5,6 +5,7 @@ import { createConsoleUsers } from '../../auth/console-users.js';
 import type { Core } from '../../core.js';
 import { createRecordService } from '../../verify/records.js';
 import type { SessionService } from '../../verify/sessions.js';
+import { createStatisticsService } from '../../verify/statistics.js';
 import type { ConsoleApiDeps } from './console-api.js';
 
 export function consoleDeps(opts: {
@@ -33,6 +34,7 @@ export function consoleDeps(opts: {
     }),
     keys: createConsoleKeys({ apps: repos.apps, keys: opts.core.accessKeys, audit: repos.audit }),
     records: createRecordService({ repos, sessions: opts.sessions, keyring, ...clock }),
+    statistics: createStatisticsService({ repos, ...clock }),
     audit: repos.audit,
     publicUrl: opts.core.config.publicUrl,
   };

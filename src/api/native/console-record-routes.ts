@@ -1,6 +1,7 @@
 /** Verification records across apps: search, detail, audit images, deletion (operators and admins). */
 import type { FastifyInstance } from 'fastify';
 import type { RecordQuery } from '../../verify/records.js';
+import type { StatisticsQuery } from '../../verify/statistics.js';
 import { MAX_PAGE } from '../../verify/records.js';
 import type { ConsoleApiDeps } from './console-api.js';
 import { consoleCtx } from './console-api.js';
@@ -44,6 +45,34 @@ export function consoleRecordRoutes(app: FastifyInstance, deps: ConsoleApiDeps) 
       },
     },
     async (request) => deps.records.search(request.query as RecordQuery),
+  );
+
+  app.get(
+    '/statistics',
+    {
+      config: { consoleAccess: 'read' },
+      schema: {
+        tags,
+        summary: 'Sessions per hour or day by outcome, and result codes, over a time window',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: {
+              type: 'string',
+              maxLength: 40,
+              description: 'default: 30 days (unit day) or 1 day (unit hour) before to',
+            },
+            to: { type: 'string', maxLength: 40, description: 'default: now' },
+            unit: { type: 'string', enum: ['hour', 'day'], default: 'day' },
+            timeZone: { type: 'string', maxLength: 64, description: 'IANA time zone of the buckets, default UTC' },
+            app: { type: 'string', maxLength: 64 },
+            planId: { type: 'integer', minimum: 1 },
+          },
+        },
+      },
+    },
+    async (request) => deps.statistics.get(request.query as StatisticsQuery),
   );
 
   app.get(

@@ -26,6 +26,27 @@ export interface RecordRow extends VerifySessionRow {
   cursor_at: string;
 }
 
+export interface StatisticsFilter {
+  from: Date;
+  to: Date;
+  unit: 'hour' | 'day';
+  /** IANA time zone of the buckets, e.g. Asia/Shanghai. */
+  timeZone: string;
+  appId?: string;
+  planId?: number;
+  now: Date;
+}
+
+export interface StatisticsBucket {
+  /** Local start of the bucket in the time zone, "YYYY-MM-DDTHH:MI". */
+  start: string;
+  total: number;
+  passed: number;
+  failed: number;
+  expired: number;
+  open: number;
+}
+
 /** The console's search over verification sessions of every app, newest first, with keyset pagination. */
 export function createRecordRepo(db: Kysely<Database>) {
   return {
@@ -62,6 +83,55 @@ export function createRecordRepo(db: Kysely<Database>) {
         q = q.where(sql<boolean>`(s.created_at, s.id) < (${createdAt}::timestamptz, ${id})`);
       }
       return q.orderBy('s.created_at', 'desc').orderBy('s.id', 'desc').limit(f.limit).execute() as Promise<RecordRow[]>;
+    },
+
+    /**
+     * Counts per time bucket (local time of `timeZone`, an IANA name) of sessions created in [from, to): total,
+     * passed, failed, expired (including open sessions past their expiry) and still open; plus counts per result code.
+     */
+    async statistics(
+      f: StatisticsFilter,
+    ): Promise<{ buckets: StatisticsBucket[]; codes: { code: string; count: number }[] }> {
+      const bucket = sql<string>`to_char(date_trunc(${f.unit}, s.created_at at time zone ${f.timeZone}), 'YYYY-MM-DD"T"HH24:MI')`;
+      const open = sql<boolean>`s.status in ('created', 'in_progress')`;
+      let base = db
+        .selectFrom('verify_session as s')
+        .where('s.created_at', '>=', f.from)
+        .where('s.created_at', '<', f.to);
+      if (f.appId !== undefined) base = base.where('s.app_id', '=', f.appId);
+      if (f.planId !== undefined) base = base.where('s.plan_id', '=', f.planId);
+      const rows = await base
+        .select([
+          bucket.as('bucket'),
+          sql<string>`count(*)`.as('total'),
+          sql<string>`count(*) filter (where s.status = 'passed')`.as('passed'),
+          sql<string>`count(*) filter (where s.status = 'failed')`.as('failed'),
+          sql<string>`count(*) filter (where s.status = 'expired' or (${open} and s.expires_at <= ${f.now}))`.as(
+            'expired',
+          ),
+          sql<string>`count(*) filter (where ${open} and s.expires_at > ${f.now})`.as('open'),
+        ])
+        // By position: the bucket expression carries parameters, and a repeated expression would get new ones.
+        .groupBy(sql`1`)
+        .orderBy(sql`1`)
+        .execute();
+      const codes = await base
+        .select([sql<string>`s.result->>'code'`.as('code'), sql<string>`count(*)`.as('n')])
+        .where(sql<string>`s.result->>'code'`, 'is not', null)
+        .groupBy(sql`s.result->>'code'`)
+        .orderBy(sql`count(*)`, 'desc')
+        .execute();
+      return {
+        buckets: rows.map((r) => ({
+          start: r.bucket,
+          total: Number(r.total),
+          passed: Number(r.passed),
+          failed: Number(r.failed),
+          expired: Number(r.expired),
+          open: Number(r.open),
+        })),
+        codes: codes.map((c) => ({ code: c.code, count: Number(c.n) })),
+      };
     },
   };
 }

@@ -119,6 +119,25 @@ export interface AuditEntry {
   details: unknown;
 }
 
+export interface StatisticsBucket {
+  start: string;
+  total: number;
+  passed: number;
+  failed: number;
+  expired: number;
+  open: number;
+}
+
+export interface Statistics {
+  from: string;
+  to: string;
+  unit: 'hour' | 'day';
+  timeZone: string;
+  totals: Omit<StatisticsBucket, 'start'>;
+  buckets: StatisticsBucket[];
+  codes: { code: string; count: number }[];
+}
+
 const BASE = '/v1/console';
 let csrf = '';
 
@@ -175,6 +194,8 @@ export const api = {
   record: (token: string) => call<RecordDetail>('GET', `/records/${encodeURIComponent(token)}`),
   imageUrl: (token: string, kind: 'best' | 'env') => `${BASE}/records/${encodeURIComponent(token)}/images/${kind}`,
   deleteRecord: (token: string) => call<void>('DELETE', `/records/${encodeURIComponent(token)}`),
+  statistics: (filter: Record<string, string | number | undefined>) =>
+    call<Statistics>('GET', `/statistics${qs(filter)}`),
   apps: () => call<{ apps: AppView[] }>('GET', '/apps'),
   keys: () => call<{ keys: KeyView[] }>('GET', '/keys'),
   createKey: (app: string) => call<{ key: NewKey }>('POST', '/keys', { app }),

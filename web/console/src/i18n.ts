@@ -11,6 +11,7 @@ const zh = {
   locked: (s: number) => `失败次数过多,请 ${Math.ceil(s / 60)} 分钟后再试`,
   sessionEnded: '登录已失效,请重新登录',
   navRecords: '认证记录',
+  navStats: '统计',
   navApps: '应用与密钥',
   navUsers: '用户',
   navAudit: '审计日志',
@@ -106,6 +107,15 @@ const zh = {
   forbidden: '您的角色无权执行此操作',
   done: '已完成',
   lang: 'English',
+  unit: '粒度',
+  byDay: '按天',
+  byHour: '按小时',
+  total: '总数',
+  open: '未完成',
+  codes: '结果码分布',
+  count: '数量',
+  timeZoneLabel: '时区',
+  noData: '该时间段没有数据',
 };
 
 export type Texts = typeof zh;
@@ -120,6 +130,7 @@ const en: Texts = {
   locked: (s) => `Too many failed sign-ins; try again in ${Math.ceil(s / 60)} min`,
   sessionEnded: 'Your session has ended; sign in again',
   navRecords: 'Records',
+  navStats: 'Statistics',
   navApps: 'Apps & keys',
   navUsers: 'Users',
   navAudit: 'Audit log',
@@ -215,6 +226,15 @@ const en: Texts = {
   forbidden: 'Your role may not do this',
   done: 'Done',
   lang: '中文',
+  unit: 'Unit',
+  byDay: 'By day',
+  byHour: 'By hour',
+  total: 'Total',
+  open: 'Open',
+  codes: 'Result codes',
+  count: 'Count',
+  timeZoneLabel: 'Time zone',
+  noData: 'No data in this period',
 };
 
 const KEY = 'shiren.console.lang';

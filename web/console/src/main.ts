@@ -4,7 +4,7 @@
  * console API; the server checks every role, and the page hides what the role may not do.
  */
 import './style.css';
-import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role } from './api.js';
+import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, type Statistics } from './api.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -85,6 +85,7 @@ function langButton(): HTMLElement {
 function shell(screen: string, content: HTMLElement): void {
   const nav: [string, string][] = [
     ['#/records', t.navRecords],
+    ['#/stats', t.navStats],
     ['#/apps', t.navApps],
     ['#/users', t.navUsers],
     ['#/audit', t.navAudit],
@@ -350,6 +351,155 @@ async function renderRecord(token: string): Promise<void> {
       ),
     );
   }
+}
+
+// ---- statistics -----------------------------------------------------------------------------------------------
+
+const SVG = 'http://www.w3.org/2000/svg';
+const SERIES = [
+  ['passed', '#1a7f37'],
+  ['failed', '#cf222e'],
+  ['expired', '#8c959f'],
+  ['open', '#1f6feb'],
+] as const;
+
+function svg(tag: string, attrs: Record<string, string | number>, ...children: (SVGElement | string)[]): SVGElement {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  for (const c of children) node.append(c);
+  return node;
+}
+
+/** A stacked bar chart of the buckets (SVG built in the page, no library). */
+function chart(s: Statistics): Element {
+  if (s.buckets.length === 0) return el('p.muted', { 'data-empty': '' }, t.noData);
+  const w = 960;
+  const h = 260;
+  const pad = { l: 44, r: 8, t: 10, b: 48 };
+  const max = Math.max(1, ...s.buckets.map((b) => b.total));
+  const slot = (w - pad.l - pad.r) / s.buckets.length;
+  const bar = Math.max(2, Math.min(40, slot * 0.7));
+  const y = (v: number) => pad.t + (h - pad.t - pad.b) * (1 - v / max);
+  const parts: SVGElement[] = [
+    svg('line', { x1: pad.l, y1: y(0), x2: w - pad.r, y2: y(0), stroke: '#d9dee7' }),
+    svg('text', { x: pad.l - 6, y: y(max) + 4, 'text-anchor': 'end', 'font-size': 11 }, String(max)),
+    svg('text', { x: pad.l - 6, y: y(0) + 4, 'text-anchor': 'end', 'font-size': 11 }, '0'),
+  ];
+  const every = Math.ceil(s.buckets.length / 12);
+  s.buckets.forEach((b, i) => {
+    const x = pad.l + slot * i + (slot - bar) / 2;
+    let acc = 0;
+    for (const [key, colour] of SERIES) {
+      const v = b[key];
+      if (!v) continue;
+      parts.push(
+        svg(
+          'rect',
+          {
+            x,
+            y: y(acc + v),
+            width: bar,
+            height: y(acc) - y(acc + v),
+            fill: colour,
+            'data-bucket': b.start,
+            'data-series': key,
+          },
+          svg('title', {}, `${b.start} ${statusLabel(key === 'open' ? 'in_progress' : key)}: ${v}`),
+        ),
+      );
+      acc += v;
+    }
+    if (i % every === 0)
+      parts.push(
+        svg(
+          'text',
+          { x: x + bar / 2, y: h - pad.b + 16, 'text-anchor': 'middle', 'font-size': 11 },
+          s.unit === 'day' ? b.start.slice(5, 10) : b.start.slice(11, 16),
+        ),
+      );
+  });
+  const legend = el(
+    'p.legend',
+    ...SERIES.map(([key, colour]) =>
+      el('span', el('i', { 'data-colour': colour }), key === 'open' ? t.open : statusLabel(key)),
+    ),
+  );
+  // Legend swatches get their colour through the CSSOM (no inline style attributes under the CSP).
+  legend.querySelectorAll<HTMLElement>('i[data-colour]').forEach((i) => (i.style.background = i.dataset.colour!));
+  return el(
+    'div.chart',
+    svg('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img', 'data-chart': 'outcomes' }, ...parts),
+    legend,
+  );
+}
+
+async function renderStats(): Promise<void> {
+  const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const unit = params.get('unit') === 'hour' ? 'hour' : 'day';
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const input = (name: string, label: string, attrs: Record<string, string> = {}) =>
+    el('label', label, el('input', { name, value: params.get(name) ?? '', ...attrs }));
+  const form = el(
+    'form.filters',
+    { 'data-form': 'stats' },
+    input('from', t.from, { type: 'datetime-local' }),
+    input('to', t.to, { type: 'datetime-local' }),
+    el(
+      'label',
+      t.unit,
+      el(
+        'select',
+        { name: 'unit' },
+        el('option', { value: 'day', selected: unit === 'day' }, t.byDay),
+        el('option', { value: 'hour', selected: unit === 'hour' }, t.byHour),
+      ),
+    ),
+    input('app', t.app),
+    input('planId', t.planId, { inputmode: 'numeric' }),
+    el('button', { type: 'submit' }, t.search),
+  ) as HTMLFormElement;
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const name of ['from', 'to', 'unit', 'app', 'planId']) {
+      const v = field(form, name);
+      if (v) q.set(name, v);
+    }
+    location.hash = `#/stats?${q.toString()}`;
+  });
+  const box = el('div', el('h1', t.navStats), form);
+  shell('stats', box);
+  const iso = (name: string) => (params.get(name) ? new Date(params.get(name)!).toISOString() : undefined);
+  const s = await guard(box, () =>
+    api.statistics({
+      unit,
+      timeZone,
+      from: iso('from'),
+      to: iso('to'),
+      app: params.get('app') ?? undefined,
+      planId: params.get('planId') ?? undefined,
+    }),
+  );
+  if (!s) return;
+  box.append(
+    kv([
+      [t.timeZoneLabel, s.timeZone],
+      [t.from, fmtTime(s.from)],
+      [t.to, fmtTime(s.to)],
+      [t.total, el('strong', { 'data-total': s.totals.total }, String(s.totals.total))],
+      [statusLabel('passed'), String(s.totals.passed)],
+      [statusLabel('failed'), String(s.totals.failed)],
+      [statusLabel('expired'), String(s.totals.expired)],
+      [t.open, String(s.totals.open)],
+    ]),
+    chart(s),
+    el('h2', t.codes),
+    table(
+      [t.resultCode, t.count],
+      s.codes.map((c) => [el('code', c.code), c.count]),
+      { 'data-table': 'codes' },
+    ),
+  );
 }
 
 // ---- apps and keys --------------------------------------------------------------------------------------------
@@ -639,6 +789,7 @@ function route(): void {
   const [path] = location.hash.replace(/^#\/?/, '').split('?');
   const parts = (path ?? '').split('/');
   if (parts[0] === 'records' && parts[1]) void renderRecord(parts[1]);
+  else if (parts[0] === 'stats') void renderStats();
   else if (parts[0] === 'apps') void renderApps();
   else if (parts[0] === 'users') void renderUsers();
   else if (parts[0] === 'audit') renderAudit();
