@@ -1,10 +1,10 @@
 /**
  * End to end: `shiren serve` (face engine off: no capture here) with the built console at /console/, driven in Debian's
- * Chromium. The first-run admin signs in, finds a record created through the native API by its OuterOrderNo and opens
- * its detail (identity masked), sees it in the statistics chart, creates an access key in the page (secret shown once) and disables it (the key is
- * refused on the next native call), creates an auditor and sees it in the audit log; the auditor signs in, sees no
- * controls, and the server answers 403 to a change sent with the auditor's own session and CSRF token.
- * Screenshots: test-results/console/*.png.
+ * Chromium. The first-run admin signs in, creates a plan in the page, finds a record created on it through the native
+ * API by OuterOrderNo and by ID number, opens its detail (identity masked), creates an access key in the page (secret
+ * shown once) and disables it (refused on the next native call), creates an auditor, sees the changes in the audit log
+ * and the record in the statistics chart; the auditor signs in, sees no controls, and the server answers 403 to a
+ * change sent with the auditor's own session and CSRF token. Screenshots: test-results/console/*.png.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -66,20 +66,6 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     server = await serve({ SHIREN_ENGINE: 'off' });
     adminPassword = /username admin\s+password (\S+)/.exec(server.banner)?.[1] ?? '';
     assert.ok(adminPassword, 'the first-run admin password is in the banner');
-    const plan = await nativeCall<{ plan: { id: number } }>(server, 'POST', '/v1/plans', {
-      name: 'e2e console plan',
-      livenessMode: 'none',
-      compareSource: 'none',
-      identityInput: 'preset',
-    });
-    assert.equal(plan.status, 200, JSON.stringify(plan.body));
-    const s = await nativeCall<{ token: string }>(server, 'POST', '/v1/sessions', {
-      planId: plan.body.plan.id,
-      outerOrderNo: 'e2e-console-001',
-      identity: { name: '王小明', idNumber: ID_NUMBER },
-    });
-    assert.equal(s.status, 200, JSON.stringify(s.body));
-    token = s.body.token;
     b = await launch({ locale: 'zh-CN' });
     await b.page.setViewportSize({ width: 1280, height: 900 });
     b.page.on('dialog', (d) => void d.accept());
@@ -89,7 +75,7 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     await server?.stop();
   });
 
-  test('the admin signs in, finds the record, opens its detail; creates and disables a key; creates an auditor', async () => {
+  test('the admin signs in, creates a plan, finds the record, opens its detail; creates and disables a key; creates an auditor', async () => {
     const { page } = b;
     await page.goto(`${server.base}/console/`);
     await page.waitForSelector('[data-screen="sign-in"]');
@@ -102,6 +88,26 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     await page.waitForSelector('[data-screen="records"] [data-table="records"]');
     assert.equal(await page.locator('[data-readonly]').count(), 0);
 
+    // A plan created in the page; the operator's app then opens a session on it through the native API.
+    await page.click('[data-nav="plans"]');
+    await page.waitForSelector('form[data-form="create-plan"]');
+    await page.fill('form[data-form="create-plan"] input[name="name"]', 'e2e console plan');
+    await page.selectOption('form[data-form="create-plan"] select[name="livenessMode"]', 'none');
+    await page.selectOption('form[data-form="create-plan"] select[name="identityInput"]', 'preset');
+    await page.click('form[data-form="create-plan"] button[type="submit"]');
+    await page.waitForSelector('[data-plan="e2e console plan"]');
+    const planId = Number(await page.getAttribute('[data-plan="e2e console plan"]', 'data-plan-id'));
+    await shot(page, '02-plan-created');
+    const s = await nativeCall<{ token: string }>(server, 'POST', '/v1/sessions', {
+      planId,
+      outerOrderNo: 'e2e-console-001',
+      identity: { name: '王小明', idNumber: ID_NUMBER },
+    });
+    assert.equal(s.status, 200, JSON.stringify(s.body));
+    token = s.body.token;
+    await page.click('[data-nav="records"]');
+    await page.waitForSelector('form[data-form="records"]');
+
     // Search by OuterOrderNo, then open the detail.
     await page.fill('input[name="outerOrderNo"]', 'e2e-console-001');
     await page.click('form[data-form="records"] button[type="submit"]');
@@ -111,7 +117,7 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     assert.match(row, /王\*/);
     assert.match(row, /110\*{11}002X/);
     assert.doesNotMatch(await page.content(), new RegExp(ID_NUMBER), 'the full ID number is never on the page');
-    await shot(page, '02-records-search');
+    await shot(page, '03-records-search');
     // The same record by its full ID number (looked up by digest on the server).
     await page.click('a[href="#/records"].button');
     await page.fill('input[name="idNumber"]', ID_NUMBER);
@@ -124,7 +130,7 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     assert.match(detail, /e2e console plan/);
     assert.match(detail, /e2e-console-001/);
     assert.ok(await page.isVisible('[data-action="delete-record"]'));
-    await shot(page, '03-record-detail');
+    await shot(page, '04-record-detail');
 
     // A key made in the page works until it is disabled in the page.
     await page.click('[data-nav="apps"]');
@@ -135,7 +141,7 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     const keyId = (await page.getAttribute('[data-secret]', 'data-secret'))!;
     const secret = await page.innerText('[data-secret-value]');
     assert.equal(secret.length, 40);
-    await shot(page, '04-key-created');
+    await shot(page, '05-key-created');
     const auth = `Bearer ${keyId}:${secret}`;
     const whoami = () => fetch(`${server.base}/v1/whoami`, { headers: { authorization: auth } });
     assert.equal((await whoami()).status, 200);
@@ -145,7 +151,7 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     assert.equal(refused.status, 403);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'access_key_disabled');
     assert.equal(await page.locator('[data-secret]').count(), 0, 'the secret is not shown again');
-    await shot(page, '05-key-disabled');
+    await shot(page, '06-key-disabled');
 
     // An auditor, created in the page and visible in the audit log.
     await page.click('[data-nav="users"]');
@@ -155,14 +161,14 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     await page.selectOption('form[data-form="create-user"] select[name="role"]', 'auditor');
     await page.click('form[data-form="create-user"] button[type="submit"]');
     await page.waitForSelector('[data-username="audrey"]');
-    await shot(page, '06-users');
+    await shot(page, '07-users');
     await page.click('[data-nav="audit"]');
     await page.waitForSelector('[data-audit-action="console_user.create"]');
     const audit = await page.innerText('[data-table="audit"]');
     assert.match(audit, /console:admin/);
     assert.match(audit, /access_key\.disable/);
     assert.match(audit, /console\.sign_in_failed/);
-    await shot(page, '07-audit-log');
+    await shot(page, '08-audit-log');
     // The record is in the statistics chart: today's bar, as an open session.
     await page.click('[data-nav="stats"]');
     await page.waitForSelector('[data-chart="outcomes"] rect[data-series="open"]');
@@ -174,7 +180,7 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     const d = new Date();
     const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}T00:00`;
     assert.deepEqual(bars, [{ bucket: today, series: 'open' }]);
-    await shot(page, '08-statistics');
+    await shot(page, '09-statistics');
     await page.click('[data-action="sign-out"]');
     await page.waitForSelector('[data-screen="sign-in"]');
     assert.deepEqual(unexpected(b.errors), []);
@@ -189,7 +195,7 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     await page.goto(`${server.base}/console/#/records/${token}`);
     await page.waitForSelector('[data-screen="record"] [data-status]');
     assert.equal(await page.locator('[data-action="delete-record"]').count(), 0);
-    await shot(page, '09-auditor-record');
+    await shot(page, '10-auditor-record');
     await page.click('[data-nav="apps"]');
     await page.waitForSelector('[data-screen="apps"] [data-table="keys"]');
     assert.equal(await page.locator('form[data-form="create-key"]').count(), 0);
@@ -198,7 +204,7 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     await page.waitForSelector('[data-table="users"]');
     assert.equal(await page.locator('form[data-form="create-user"]').count(), 0);
     assert.equal(await page.locator('[data-action="delete-user"], select[data-user-role]').count(), 0);
-    await shot(page, '10-auditor-users');
+    await shot(page, '11-auditor-users');
 
     // The page hides the controls; the server is what refuses: a change sent with the auditor's own cookie and token.
     const answer = await page.evaluate(async (t) => {

@@ -330,6 +330,40 @@ for (const backend of BACKENDS) {
         assert.ok(actions.includes(a), a);
     });
 
+    test('plans: created and changed through the plan service by operators, listed for auditors, audited', async () => {
+      const res = await call('POST', '/v1/console/plans', {
+        as: admin,
+        body: { app: 'shop', settings: { name: 'console plan', livenessMode: 'silent', threshold: { far: '1e-5' } } },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const plan = res.json().plan;
+      assert.equal(plan.threshold.score, 80);
+      const bad = await call('POST', '/v1/console/plans', {
+        as: admin,
+        body: { app: 'shop', settings: { name: 'bad', actionCount: 9 } },
+      });
+      assert.equal(bad.statusCode, 400, 'the plan service validates');
+      const noApp = await call('POST', '/v1/console/plans', { as: admin, body: { app: 'nope', settings: {} } });
+      assert.equal(noApp.statusCode, 404);
+      const auditor = await signIn('audrey', 'auditor password 2');
+      const listed = await call('GET', '/v1/console/plans?app=shop', { as: auditor });
+      assert.deepEqual(
+        listed.json().plans.map((p: { name: string; app: { name: string } }) => [p.app.name, p.name]),
+        [['shop', 'console plan']],
+      );
+      const refused = await call('PATCH', `/v1/console/plans/${plan.id}`, { as: auditor, body: { disabled: true } });
+      assert.equal(refused.statusCode, 403);
+      const disabled = await call('PATCH', `/v1/console/plans/${plan.id}`, { as: admin, body: { disabled: true } });
+      assert.equal(disabled.statusCode, 200, disabled.body);
+      assert.equal(disabled.json().plan.disabled, true);
+      assert.equal(
+        (await call('PATCH', '/v1/console/plans/999999', { as: admin, body: { maxAttempts: 2 } })).statusCode,
+        404,
+      );
+      const actions = await auditActions('console:admin');
+      assert.ok(actions.includes('plan.create') && actions.includes('plan.update'));
+    });
+
     test('records: search by OuterOrderNo and ID number (masked), keyset pages, detail, deletion', async () => {
       const planRes = await call('POST', '/v1/plans', {
         body: { name: 'console kyc', livenessMode: 'none', compareSource: 'none', identityInput: 'preset' },

@@ -16,9 +16,11 @@ import type { ConsoleUsers } from '../../auth/console-users.js';
 import { ShirenError } from '../../errors.js';
 import type { AuditRepo } from '../../store/repos/audit-repo.js';
 import type { RecordService } from '../../verify/records.js';
+import type { PlanService } from '../../verify/plans.js';
 import type { StatisticsService } from '../../verify/statistics.js';
 import { sendNativeError } from '../common/errors.js';
 import { consoleKeyRoutes } from './console-key-routes.js';
+import { consolePlanRoutes } from './console-plan-routes.js';
 import { consoleRecordRoutes } from './console-record-routes.js';
 import { consoleSessionRoutes } from './console-session-routes.js';
 import { consoleUserRoutes } from './console-user-routes.js';
@@ -40,6 +42,7 @@ export interface ConsoleApiDeps {
   keys: ConsoleKeys;
   records: RecordService;
   statistics: StatisticsService;
+  plans: Pick<PlanService, 'listAll' | 'create' | 'update'>;
   audit: AuditRepo;
   publicUrl: string;
 }
@@ -129,4 +132,5 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   consoleUserRoutes(app, deps);
   consoleRecordRoutes(app, deps);
   consoleKeyRoutes(app, deps);
+  consolePlanRoutes(app, deps);
 };

@@ -5,12 +5,15 @@ import { createConsoleUsers } from '../../auth/console-users.js';
 import type { Core } from '../../core.js';
 import { createRecordService } from '../../verify/records.js';
 import type { SessionService } from '../../verify/sessions.js';
+import { createPlanService, type PlanService } from '../../verify/plans.js';
 import { createStatisticsService } from '../../verify/statistics.js';
 import type { ConsoleApiDeps } from './console-api.js';
 
 export function consoleDeps(opts: {
   core: Pick<Core, 'config' | 'repos' | 'keyring' | 'accessKeys'>;
   sessions: Pick<SessionService, 'get' | 'image' | 'delete'>;
+  /** The plan service; by default one on the core's repositories, as src/server.ts builds it. */
+  plans?: PlanService;
   policy?: Partial<ConsolePolicy>;
   now?: () => Date;
 }): ConsoleApiDeps {
@@ -35,6 +38,7 @@ export function consoleDeps(opts: {
     keys: createConsoleKeys({ apps: repos.apps, keys: opts.core.accessKeys, audit: repos.audit }),
     records: createRecordService({ repos, sessions: opts.sessions, keyring, ...clock }),
     statistics: createStatisticsService({ repos, ...clock }),
+    plans: opts.plans ?? createPlanService({ plans: repos.plans, audit: repos.audit, keyring, ...clock }),
     audit: repos.audit,
     publicUrl: opts.core.config.publicUrl,
   };

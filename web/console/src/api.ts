@@ -138,6 +138,18 @@ export interface Statistics {
   codes: { code: string; count: number }[];
 }
 
+export interface PlanView {
+  id: number;
+  name: string;
+  livenessMode: string;
+  compareSource: string;
+  identityInput: string;
+  threshold: { score: number; far?: string | null };
+  maxAttempts: number;
+  disabled: boolean;
+  app: { id: string; name: string };
+}
+
 const BASE = '/v1/console';
 let csrf = '';
 
@@ -196,6 +208,11 @@ export const api = {
   deleteRecord: (token: string) => call<void>('DELETE', `/records/${encodeURIComponent(token)}`),
   statistics: (filter: Record<string, string | number | undefined>) =>
     call<Statistics>('GET', `/statistics${qs(filter)}`),
+  plans: () => call<{ plans: PlanView[] }>('GET', '/plans'),
+  createPlan: (app: string, settings: Record<string, unknown>) =>
+    call<{ plan: PlanView; callbackSecret?: string }>('POST', '/plans', { app, settings }),
+  updatePlan: (id: number, settings: Record<string, unknown>) =>
+    call<{ plan: PlanView }>('PATCH', `/plans/${id}`, settings),
   apps: () => call<{ apps: AppView[] }>('GET', '/apps'),
   keys: () => call<{ keys: KeyView[] }>('GET', '/keys'),
   createKey: (app: string) => call<{ key: NewKey }>('POST', '/keys', { app }),

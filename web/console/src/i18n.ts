@@ -12,6 +12,7 @@ const zh = {
   sessionEnded: '登录已失效,请重新登录',
   navRecords: '认证记录',
   navStats: '统计',
+  navPlans: '认证方案',
   navApps: '应用与密钥',
   navUsers: '用户',
   navAudit: '审计日志',
@@ -116,6 +117,13 @@ const zh = {
   count: '数量',
   timeZoneLabel: '时区',
   noData: '该时间段没有数据',
+  planName: '方案名称',
+  livenessMode: '活体模式',
+  compareSource: '比对来源',
+  identityInput: '身份信息',
+  far: '误识率',
+  maxAttempts: '最多尝试',
+  createPlan: '创建方案',
 };
 
 export type Texts = typeof zh;
@@ -131,6 +139,7 @@ const en: Texts = {
   sessionEnded: 'Your session has ended; sign in again',
   navRecords: 'Records',
   navStats: 'Statistics',
+  navPlans: 'Plans',
   navApps: 'Apps & keys',
   navUsers: 'Users',
   navAudit: 'Audit log',
@@ -235,6 +244,13 @@ const en: Texts = {
   count: 'Count',
   timeZoneLabel: 'Time zone',
   noData: 'No data in this period',
+  planName: 'Plan name',
+  livenessMode: 'Liveness',
+  compareSource: 'Compare with',
+  identityInput: 'Identity',
+  far: 'FAR',
+  maxAttempts: 'Max attempts',
+  createPlan: 'Create plan',
 };
 
 const KEY = 'shiren.console.lang';

@@ -86,6 +86,7 @@ function shell(screen: string, content: HTMLElement): void {
   const nav: [string, string][] = [
     ['#/records', t.navRecords],
     ['#/stats', t.navStats],
+    ['#/plans', t.navPlans],
     ['#/apps', t.navApps],
     ['#/users', t.navUsers],
     ['#/audit', t.navAudit],
@@ -502,6 +503,96 @@ async function renderStats(): Promise<void> {
   );
 }
 
+// ---- plans ----------------------------------------------------------------------------------------------------
+
+async function renderPlans(): Promise<void> {
+  const box = el('div', el('h1', t.navPlans));
+  shell('plans', box);
+  const data = await guard(box, async () => ({ plans: (await api.plans()).plans, apps: (await api.apps()).apps }));
+  if (!data) return;
+  const canOperate = me!.capabilities.operate;
+  if (canOperate) {
+    const select = (name: string, values: string[], selected?: string) =>
+      el('select', { name }, ...values.map((v) => el('option', { value: v, selected: v === selected }, v)));
+    const form = el(
+      'form.inline',
+      { 'data-form': 'create-plan' },
+      el(
+        'label',
+        t.app,
+        select(
+          'app',
+          data.apps.map((a) => a.name),
+          'default',
+        ),
+      ),
+      el('label', t.planName, el('input', { name: 'name', required: true, maxlength: 64 })),
+      el('label', t.livenessMode, select('livenessMode', ['action', 'silent', 'flash', 'none'])),
+      el('label', t.compareSource, select('compareSource', ['none', 'uploaded', 'previous', 'registry'])),
+      el('label', t.identityInput, select('identityInput', ['none', 'user', 'preset'])),
+      el('label', t.far, select('far', ['1e-3', '1e-4', '1e-5', '1e-6'], '1e-4')),
+      el('label', t.maxAttempts, el('input', { name: 'maxAttempts', type: 'number', min: 1, max: 10, value: 3 })),
+      el('button', { type: 'submit' }, t.createPlan),
+    ) as HTMLFormElement;
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const created = await guard(form, () =>
+        api.createPlan(field(form, 'app'), {
+          name: field(form, 'name'),
+          livenessMode: field(form, 'livenessMode'),
+          compareSource: field(form, 'compareSource'),
+          identityInput: field(form, 'identityInput'),
+          threshold: { far: field(form, 'far') },
+          maxAttempts: Number(field(form, 'maxAttempts')),
+        }),
+      );
+      if (created) await renderPlans();
+    });
+    box.append(form);
+  }
+  box.append(
+    table(
+      [
+        'ID',
+        t.app,
+        t.planName,
+        t.livenessMode,
+        t.compareSource,
+        t.identityInput,
+        t.threshold,
+        t.maxAttempts,
+        t.status,
+        '',
+      ],
+      data.plans.map((p) => [
+        p.id,
+        p.app.name,
+        el('span', { 'data-plan': p.name, 'data-plan-id': p.id }, p.name),
+        p.livenessMode,
+        p.compareSource,
+        p.identityInput,
+        `${p.threshold.score}${p.threshold.far ? ` (FAR ${p.threshold.far})` : ''}`,
+        p.maxAttempts,
+        p.disabled ? t.disabled : t.active,
+        canOperate
+          ? el(
+              'button.secondary',
+              {
+                type: 'button',
+                'data-action': p.disabled ? 'enable-plan' : 'disable-plan',
+                onclick: async () => {
+                  if (await guard(box, () => api.updatePlan(p.id, { disabled: !p.disabled }))) await renderPlans();
+                },
+              },
+              p.disabled ? t.enable : t.disable,
+            )
+          : null,
+      ]),
+      { 'data-table': 'plans' },
+    ),
+  );
+}
+
 // ---- apps and keys --------------------------------------------------------------------------------------------
 
 async function renderApps(created?: NewKey): Promise<void> {
@@ -790,6 +881,7 @@ function route(): void {
   const parts = (path ?? '').split('/');
   if (parts[0] === 'records' && parts[1]) void renderRecord(parts[1]);
   else if (parts[0] === 'stats') void renderStats();
+  else if (parts[0] === 'plans') void renderPlans();
   else if (parts[0] === 'apps') void renderApps();
   else if (parts[0] === 'users') void renderUsers();
   else if (parts[0] === 'audit') renderAudit();

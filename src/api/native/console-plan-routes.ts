@@ -1,0 +1,85 @@
+/**
+ * Plans (scenes) of every app: every role lists them; operators and admins create and change them through the plan
+ * service (src/verify/plans.ts), which validates every setting and audits the change.
+ */
+import type { FastifyInstance } from 'fastify';
+import { actorOf } from '../../auth/console-auth.js';
+import { ShirenError } from '../../errors.js';
+import type { PlanInput } from '../../verify/plans.js';
+import type { ConsoleApiDeps } from './console-api.js';
+import { consoleCtx } from './console-api.js';
+
+const tags = ['console'];
+const settings = {
+  type: 'object',
+  description: 'the settings of POST /v1/plans (docs/sessions.md)',
+  additionalProperties: true,
+} as const;
+
+export function consolePlanRoutes(app: FastifyInstance, deps: ConsoleApiDeps) {
+  app.get(
+    '/plans',
+    {
+      config: { consoleAccess: 'read' },
+      schema: {
+        tags,
+        summary: 'Plans of every app (callback secrets are never shown)',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { app: { type: 'string', maxLength: 64 } },
+        },
+      },
+    },
+    async (request) => {
+      const only = (request.query as { app?: string }).app;
+      const apps = new Map((await deps.keys.apps()).map((a) => [a.id, a.name]));
+      const plans = (await deps.plans.listAll())
+        .map(({ appId, ...p }) => ({ ...p, app: { id: appId, name: apps.get(appId) ?? appId } }))
+        .filter((p) => !only || p.app.name === only);
+      return { plans };
+    },
+  );
+
+  app.post(
+    '/plans',
+    {
+      config: { consoleAccess: 'operate' },
+      schema: {
+        tags,
+        summary: 'Create a plan in an app (a generated callback secret is in this answer only)',
+        body: {
+          type: 'object',
+          required: ['app', 'settings'],
+          additionalProperties: false,
+          properties: { app: { type: 'string', minLength: 1, maxLength: 64 }, settings },
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body as { app: string; settings: PlanInput };
+      const target = (await deps.keys.apps()).find((a) => a.name === body.app);
+      if (!target) throw new ShirenError('not_found', `no app ${body.app}`, { details: { field: 'app' } });
+      return deps.plans.create(target.id, body.settings, actorOf(consoleCtx(request)));
+    },
+  );
+
+  app.patch(
+    '/plans/:id',
+    {
+      config: { consoleAccess: 'operate' },
+      schema: {
+        tags,
+        summary: 'Change a plan, or disable it (disabled: true) so it takes no new sessions',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+        body: settings,
+      },
+    },
+    async (request) => {
+      const id = (request.params as { id: number }).id;
+      const plan = (await deps.plans.listAll()).find((p) => p.id === id);
+      if (!plan) throw new ShirenError('not_found', `no plan ${id}`);
+      return deps.plans.update(plan.appId, id, request.body as PlanInput, actorOf(consoleCtx(request)));
+    },
+  );
+}
