@@ -92,28 +92,33 @@ export function createRecordRepo(db: Kysely<Database>) {
     async statistics(
       f: StatisticsFilter,
     ): Promise<{ buckets: StatisticsBucket[]; codes: { code: string; count: number }[] }> {
-      const bucket = sql<string>`to_char(date_trunc(${f.unit}, s.created_at at time zone ${f.timeZone}), 'YYYY-MM-DD"T"HH24:MI')`;
-      const open = sql<boolean>`s.status in ('created', 'in_progress')`;
+      const open = sql<boolean>`x.status in ('created', 'in_progress')`;
       let base = db
         .selectFrom('verify_session as s')
         .where('s.created_at', '>=', f.from)
         .where('s.created_at', '<', f.to);
       if (f.appId !== undefined) base = base.where('s.app_id', '=', f.appId);
       if (f.planId !== undefined) base = base.where('s.plan_id', '=', f.planId);
-      const rows = await base
+      // Truncate per row, format per bucket: the inner query keeps only what the counts need.
+      const inner = base.select([
+        sql<Date>`date_trunc(${f.unit}, s.created_at at time zone ${f.timeZone})`.as('b'),
+        's.status as status',
+        's.expires_at as expires_at',
+      ]);
+      const rows = await db
+        .selectFrom(inner.as('x'))
         .select([
-          bucket.as('bucket'),
+          sql<string>`to_char(x.b, 'YYYY-MM-DD"T"HH24:MI')`.as('bucket'),
           sql<string>`count(*)`.as('total'),
-          sql<string>`count(*) filter (where s.status = 'passed')`.as('passed'),
-          sql<string>`count(*) filter (where s.status = 'failed')`.as('failed'),
-          sql<string>`count(*) filter (where s.status = 'expired' or (${open} and s.expires_at <= ${f.now}))`.as(
+          sql<string>`count(*) filter (where x.status = 'passed')`.as('passed'),
+          sql<string>`count(*) filter (where x.status = 'failed')`.as('failed'),
+          sql<string>`count(*) filter (where x.status = 'expired' or (${open} and x.expires_at <= ${f.now}))`.as(
             'expired',
           ),
-          sql<string>`count(*) filter (where ${open} and s.expires_at > ${f.now})`.as('open'),
+          sql<string>`count(*) filter (where ${open} and x.expires_at > ${f.now})`.as('open'),
         ])
-        // By position: the bucket expression carries parameters, and a repeated expression would get new ones.
-        .groupBy(sql`1`)
-        .orderBy(sql`1`)
+        .groupBy('x.b')
+        .orderBy('x.b')
         .execute();
       const codes = await base
         .select([sql<string>`s.result->>'code'`.as('code'), sql<string>`count(*)`.as('n')])
