@@ -77,6 +77,10 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
 
   test('the admin signs in, creates a plan, finds the record, opens its detail; creates and disables a key; creates an auditor', async () => {
     const { page } = b;
+    const html = await fetch(`${server.base}/console/`);
+    assert.equal(html.status, 200);
+    assert.match(html.headers.get('content-security-policy') ?? '', /default-src 'self'.*frame-ancestors 'none'/);
+    assert.equal(html.headers.get('x-frame-options'), 'DENY');
     await page.goto(`${server.base}/console/`);
     await page.waitForSelector('[data-screen="sign-in"]');
     await page.fill('input[name="username"]', 'admin');
