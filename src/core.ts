@@ -7,6 +7,7 @@ import { createAccessKeyService, type AccessKeyService } from './auth/access-key
 import { createNativeAuthenticator, type NativeAuthenticator } from './auth/authenticate.js';
 import type { Config } from './config.js';
 import { createFsBlobStore, type BlobStore } from './store/blob-store.js';
+import { createEncryptedBlobStore } from './store/encrypted-blob-store.js';
 import { openDatabase, type Store } from './store/db.js';
 import { loadMasterKey, type MasterKeySource } from './store/master-key.js';
 import { createRepos, type Repos } from './store/repos/index.js';
@@ -44,7 +45,11 @@ export async function openCore(config: Readonly<Config>, opts: { holder?: string
     const check = await repos.settings.setIfAbsent('master_key_check', keyring.checkValue());
     if (check !== keyring.checkValue())
       throw new MasterKeyMismatchError(master.origin === 'env' ? 'SHIREN_MASTER_KEY' : String(master.file));
-    const blobs = await createFsBlobStore(path.join(config.dataDir, 'blobs'));
+    // Every blob (photos, audit frames, objects) is sealed with a key derived from the master key.
+    const blobs = createEncryptedBlobStore(
+      await createFsBlobStore(path.join(config.dataDir, 'blobs')),
+      keyring.rawKey('blob'),
+    );
     const accessKeys = createAccessKeyService({
       apps: repos.apps,
       accessKeys: repos.accessKeys,

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runShiren, tempDir } from '../../test/helpers.js';
+import { SEAL_OVERHEAD } from '../store/encrypted-blob-store.js';
 
 const shiren = (args: string[], dataDir: string) => runShiren(args, { DATA_DIR: dataDir });
 
@@ -17,7 +18,8 @@ test('objects put stores a file in the app area, list shows it, delete removes t
     const put = shiren(['objects', 'put', '--app', 'shop', 'faces', 'people/a.jpg', file], t.dir);
     assert.equal(put.code, 0, put.stderr);
     const listed = shiren(['objects', 'list', '--app', 'shop', 'faces', '--json'], t.dir);
-    assert.deepEqual(JSON.parse(listed.stdout), [{ object: 'people/a.jpg', size: 6 }]);
+    // Stored sealed (src/store/encrypted-blob-store.ts): the size listed is the size at rest.
+    assert.deepEqual(JSON.parse(listed.stdout), [{ object: 'people/a.jpg', size: 6 + SEAL_OVERHEAD }]);
     const blobDir = path.join(t.dir, 'blobs', 'objects', 'oss');
     assert.ok(existsSync(blobDir));
     const del = shiren(['objects', 'delete', '--app', 'shop', 'faces', 'people/a.jpg'], t.dir);

@@ -51,7 +51,7 @@ export function registerObjectsCommands(program: Command) {
         return sources.listObjects(appId, bucket);
       });
       if (opts.json) process.stdout.write(JSON.stringify(list) + '\n');
-      else printTable([['object', 'bytes'], ...list.map((o) => [o.object, String(o.size)])]);
+      else printTable([['object', 'bytes stored'], ...list.map((o) => [o.object, String(o.size)])]);
     });
 
   objects

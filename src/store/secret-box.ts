@@ -25,6 +25,8 @@ export interface Keyring {
   digest(purpose: string, value: string): string;
   /** A short value that identifies the master key without revealing it (stored to detect a changed key). */
   checkValue(): string;
+  /** A raw 32-byte key for one purpose, for binary formats (the encrypted blob store). */
+  rawKey(purpose: string): Buffer;
 }
 
 export function createKeyring(masterKey: Buffer): Keyring {
@@ -70,6 +72,9 @@ export function createKeyring(masterKey: Buffer): Keyring {
       return createHmac('sha256', derive(`shiren:hmac:${purpose}`))
         .update(value)
         .digest('base64url');
+    },
+    rawKey(purpose) {
+      return derive(`shiren:raw:${purpose}`);
     },
     checkValue() {
       return createHmac('sha256', derive('shiren:check')).update('master-key-check').digest('base64url').slice(0, 22);
