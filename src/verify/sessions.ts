@@ -353,7 +353,8 @@ export function createSessionService(deps: SessionServiceDeps) {
         if (!deps.registryPhotoKey)
           throw new ShirenError('not_supported', 'the identity registry is not wired in this server');
         const identity = decodeIdentity(session);
-        if (!identity) throw new ShirenError('identity_missing', 'The name and ID number are needed to find the photo.');
+        if (!identity)
+          throw new ShirenError('identity_missing', 'The name and ID number are needed to find the photo.');
         const key = await deps.registryPhotoKey(session.app_id, identity);
         if (!key)
           throw new ShirenError(
@@ -646,7 +647,9 @@ export function createSessionService(deps: SessionServiceDeps) {
       if (filter.before !== undefined) {
         before = new Date(filter.before);
         if (Number.isNaN(before.getTime()))
-          throw new ShirenError('invalid_request', 'before: must be an ISO 8601 time', { details: { field: 'before' } });
+          throw new ShirenError('invalid_request', 'before: must be an ISO 8601 time', {
+            details: { field: 'before' },
+          });
       }
       const rows = await repos.sessions.listByApp(appId, {
         ...(filter.outerOrderNo !== undefined ? { outerOrderNo: filter.outerOrderNo } : {}),

@@ -49,7 +49,11 @@ describe('Cloudauth …WithOCR Actions with the ID-card OCR', () => {
       reqBodyType: 'formData',
       bodyType: 'json',
     });
-    const r = await client.callApi(params, new $OpenApiUtil.OpenApiRequest({ body }), new $dara.RuntimeOptions({ readTimeout: 60_000, connectTimeout: 60_000 }));
+    const r = await client.callApi(
+      params,
+      new $OpenApiUtil.OpenApiRequest({ body }),
+      new $dara.RuntimeOptions({ readTimeout: 60_000, connectTimeout: 60_000 }),
+    );
     return r.body as { Code: string; Message: string; ResultObject?: Record<string, string> };
   }
 

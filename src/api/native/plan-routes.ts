@@ -29,7 +29,8 @@ const planSettings = {
   identityProvider: {
     type: 'string',
     enum: IDENTITY_PROVIDERS,
-    description: "source of the plan's identity checks: default (the app's setting), registry, http, none (docs/identity.md)",
+    description:
+      "source of the plan's identity checks: default (the app's setting), registry, http, none (docs/identity.md)",
   },
   threshold: {
     type: 'object',
