@@ -73,6 +73,7 @@ describe('Cloudauth identity Actions with the official SDK', () => {
         accessKeySecret: key.accessKeySecret,
         endpoint: `127.0.0.1:${port}`,
         protocol: 'HTTP',
+        readTimeout: 60_000, // the SDK's 3 s default is shorter than a busy 2-core machine needs
         ...(mode === 'rpc' ? { signatureAlgorithm: 'v2' } : {}),
       }) as ConstructorParameters<typeof Client>[0],
     );

@@ -103,6 +103,7 @@ describe('Cloudauth …WithOCR Actions with the ID-card OCR', () => {
         accessKeySecret: key.accessKeySecret,
         endpoint: `127.0.0.1:${(app.server.address() as AddressInfo).port}`,
         protocol: 'HTTP',
+        readTimeout: 60_000, // an OCR read takes 1–3 s; the SDK's default read timeout is 3 s
       }) as ConstructorParameters<typeof Client>[0],
     );
     knownCard = (await renderFront(known, { seed: 7 })).toString('base64');
