@@ -134,6 +134,11 @@ export async function startServer(
       blobs: core.blobs,
       sessionImage: (appId, token) => sessions.passedImage(appId, token),
     });
+    const consoleApi = consoleDeps({
+      core,
+      sessions,
+      exports: { log: { warn: (obj, msg) => app?.log.warn(obj, msg) } },
+    });
     const jobs = createJobs({
       callbacks: createCallbackSender({
         transaction,
@@ -144,6 +149,8 @@ export async function startServer(
         log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
       }),
       retention: createRetention({ transaction, blobs: core.blobs }),
+      // CSV exports: runs queued (or abandoned) exports and deletes expired ones.
+      extra: [{ name: 'exports', run: async () => consoleApi.exports?.runDue() }],
       log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
     });
     app = await buildApp({
@@ -155,7 +162,7 @@ export async function startServer(
         identityRoutes({ checks: identityChecks, registry, maxImageBytes: config.engine.maxImageBytes }),
       ],
       h5: { sessions, demo: config.sessions.h5Demo },
-      console: consoleDeps({ core, sessions }),
+      console: consoleApi,
       volcengine: {
         keys: core.accessKeys,
         windowSeconds: config.signatureWindowSeconds,
@@ -204,7 +211,10 @@ export async function startServer(
     purge.unref();
     app.addHook('onClose', async () => clearInterval(purge));
     jobs.start();
-    app.addHook('onClose', async () => jobs.stop());
+    app.addHook('onClose', async () => {
+      await jobs.stop();
+      await consoleApi.exports?.idle();
+    });
     app.addHook('onClose', async () => {
       if (idCardOcr) await (await idCardOcr.catch(() => undefined))?.close();
     });

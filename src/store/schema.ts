@@ -231,6 +231,27 @@ export interface CallbackTryTable {
   duration_ms: number;
 }
 
+export type ExportStatus = 'queued' | 'running' | 'done' | 'failed' | 'expired';
+
+/** A CSV export of console records (migration 0007). */
+export interface ExportJobTable {
+  id: string;
+  /** The console actor, console:<username>. */
+  requested_by: string;
+  /** JSON: the records-search filters; an ID number only as its keyed digest (identityDigest). */
+  filters: Json;
+  status: ExportStatus;
+  rows_total: number | null;
+  rows_done: ColumnType<number, number | undefined, number>;
+  blob_key: string | null;
+  error: string | null;
+  created_at: CreatedAt;
+  /** Last sign of life of the worker running it; a running job whose heartbeat is stale is taken over. */
+  heartbeat_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   app: AppTable;
   access_key: AccessKeyTable;
@@ -248,7 +269,10 @@ export interface Database {
   callback_try: CallbackTryTable;
   registry_person: RegistryPersonTable;
   registry_key: RegistryKeyTable;
+  export_job: ExportJobTable;
 }
+
+export type ExportJobRow = Selectable<ExportJobTable>;
 
 export type AppRow = Selectable<AppTable>;
 export type AccessKeyRow = Selectable<AccessKeyTable>;

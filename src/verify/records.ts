@@ -106,37 +106,59 @@ export function createRecordService(deps: {
     return row;
   }
 
+  /**
+   * Validates a query and turns it into the repository's filter; undefined when nothing can match (unknown app).
+   * `identityDigest` (the keyed digest of an ID number) may stand in for `idNumber` (stored CSV export filters).
+   */
+  async function filterOf(q: RecordQuery & { identityDigest?: string }, t: Date): Promise<RecordFilter | undefined> {
+    const filter: RecordFilter = { limit: Math.min(Math.max(q.limit ?? 50, 1), MAX_PAGE), now: t };
+    const from = time('from', q.from);
+    const to = time('to', q.to);
+    if (from) filter.from = from;
+    if (to) filter.to = to;
+    if (from && to && from >= to) badField('to', 'must be after from');
+    if (q.app) {
+      const app = await deps.repos.apps.findByName(q.app);
+      if (!app) return undefined;
+      filter.appId = app.id;
+    }
+    if (q.planId !== undefined) filter.planId = q.planId;
+    if (q.status) {
+      if (!STATUSES.includes(q.status as SessionStatus)) badField('status', `must be one of ${STATUSES.join(', ')}`);
+      filter.status = q.status as SessionStatus;
+    }
+    if (q.resultCode) {
+      if (!/^[a-z][a-z0-9_]{0,63}$/.test(q.resultCode)) badField('resultCode', 'must be a lower snake_case code');
+      filter.resultCode = q.resultCode;
+    }
+    if (q.outerOrderNo) filter.outerOrderNo = q.outerOrderNo.trim();
+    if (q.idNumber) {
+      // The same normalisation as normaliseIdentity in verify/identity.ts, without its name check.
+      const id = q.idNumber.trim().toUpperCase();
+      if (!/^[0-9A-Z]{6,32}$/.test(id)) badField('idNumber', 'must be 6–32 letters or digits');
+      filter.identityDigest = deps.keyring.digest(IDENTITY_PURPOSE, id);
+    }
+    if (q.identityDigest && !q.idNumber) {
+      if (!/^[A-Za-z0-9_-]{16,128}$/.test(q.identityDigest)) badField('identityDigest', 'not a digest');
+      filter.identityDigest = q.identityDigest;
+    }
+    if (q.cursor) filter.after = decodeCursor(q.cursor);
+    return filter;
+  }
+
   return {
+    filterOf,
+    /** The masked identity of a row (name, ID number), null when the session has none. */
+    masked,
+    /** The keyed digest an ID number is searched by (normalised as the search does). */
+    identityDigest(idNumber: string): string {
+      return deps.keyring.digest(IDENTITY_PURPOSE, idNumber.trim().toUpperCase());
+    },
+
     async search(q: RecordQuery): Promise<{ records: RecordSummary[]; nextCursor: string | null }> {
       const t = now();
-      const filter: RecordFilter = { limit: Math.min(Math.max(q.limit ?? 50, 1), MAX_PAGE), now: t };
-      const from = time('from', q.from);
-      const to = time('to', q.to);
-      if (from) filter.from = from;
-      if (to) filter.to = to;
-      if (from && to && from >= to) badField('to', 'must be after from');
-      if (q.app) {
-        const app = await deps.repos.apps.findByName(q.app);
-        if (!app) return { records: [], nextCursor: null };
-        filter.appId = app.id;
-      }
-      if (q.planId !== undefined) filter.planId = q.planId;
-      if (q.status) {
-        if (!STATUSES.includes(q.status as SessionStatus)) badField('status', `must be one of ${STATUSES.join(', ')}`);
-        filter.status = q.status as SessionStatus;
-      }
-      if (q.resultCode) {
-        if (!/^[a-z][a-z0-9_]{0,63}$/.test(q.resultCode)) badField('resultCode', 'must be a lower snake_case code');
-        filter.resultCode = q.resultCode;
-      }
-      if (q.outerOrderNo) filter.outerOrderNo = q.outerOrderNo.trim();
-      if (q.idNumber) {
-        // The same normalisation as normaliseIdentity in verify/identity.ts, without its name check.
-        const id = q.idNumber.trim().toUpperCase();
-        if (!/^[0-9A-Z]{6,32}$/.test(id)) badField('idNumber', 'must be 6–32 letters or digits');
-        filter.identityDigest = deps.keyring.digest(IDENTITY_PURPOSE, id);
-      }
-      if (q.cursor) filter.after = decodeCursor(q.cursor);
+      const filter = await filterOf(q, t);
+      if (!filter) return { records: [], nextCursor: null };
       const rows = await deps.repos.records.search(filter);
       const records = rows.map((row): RecordSummary => {
         const r = row.result as { passed?: boolean; code?: string; score?: number; threshold?: number } | null;

@@ -15,10 +15,12 @@ import { roleAllows, type ConsoleAccess } from '../../auth/console-roles.js';
 import type { ConsoleUsers } from '../../auth/console-users.js';
 import { ShirenError } from '../../errors.js';
 import type { AuditRepo } from '../../store/repos/audit-repo.js';
+import type { ExportService } from '../../verify/exports.js';
 import type { RecordService } from '../../verify/records.js';
 import type { PlanService } from '../../verify/plans.js';
 import type { StatisticsService } from '../../verify/statistics.js';
 import { sendNativeError } from '../common/errors.js';
+import { consoleExportRoutes } from './console-export-routes.js';
 import { consoleKeyRoutes } from './console-key-routes.js';
 import { consolePlanRoutes } from './console-plan-routes.js';
 import { consoleRecordRoutes } from './console-record-routes.js';
@@ -42,6 +44,8 @@ export interface ConsoleApiDeps {
   keys: ConsoleKeys;
   records: RecordService;
   statistics: StatisticsService;
+  /** CSV exports of records (routes under /exports); absent, the routes are not registered. */
+  exports?: ExportService;
   plans: Pick<PlanService, 'listAll' | 'create' | 'update'>;
   audit: AuditRepo;
   publicUrl: string;
@@ -133,4 +137,5 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   consoleRecordRoutes(app, deps);
   consoleKeyRoutes(app, deps);
   consolePlanRoutes(app, deps);
+  if (deps.exports) consoleExportRoutes(app, deps.exports);
 };

@@ -3,6 +3,8 @@ import { createConsoleAuth, type ConsolePolicy } from '../../auth/console-auth.j
 import { createConsoleKeys } from '../../auth/console-keys.js';
 import { createConsoleUsers } from '../../auth/console-users.js';
 import type { Core } from '../../core.js';
+import { createTransactor } from '../../store/repos/index.js';
+import { createExportService, type ExportLogger } from '../../verify/exports.js';
 import { createRecordService } from '../../verify/records.js';
 import type { SessionService } from '../../verify/sessions.js';
 import { createPlanService, type PlanService } from '../../verify/plans.js';
@@ -10,15 +12,18 @@ import { createStatisticsService } from '../../verify/statistics.js';
 import type { ConsoleApiDeps } from './console-api.js';
 
 export function consoleDeps(opts: {
-  core: Pick<Core, 'config' | 'repos' | 'keyring' | 'accessKeys'>;
+  core: Pick<Core, 'config' | 'repos' | 'keyring' | 'accessKeys' | 'blobs' | 'store'>;
   sessions: Pick<SessionService, 'get' | 'image' | 'delete'>;
   /** The plan service; by default one on the core's repositories, as src/server.ts builds it. */
   plans?: PlanService;
   policy?: Partial<ConsolePolicy>;
   now?: () => Date;
+  /** CSV exports: lifetime of a finished export (default 24 h), start in-process on create (default true). */
+  exports?: { ttlMs?: number; runOnCreate?: boolean; log?: ExportLogger };
 }): ConsoleApiDeps {
   const { repos, keyring } = opts.core;
   const clock = opts.now ? { now: opts.now } : {};
+  const records = createRecordService({ repos, sessions: opts.sessions, keyring, ...clock });
   return {
     auth: createConsoleAuth({
       users: repos.adminUsers,
@@ -36,7 +41,15 @@ export function consoleDeps(opts: {
       ...clock,
     }),
     keys: createConsoleKeys({ apps: repos.apps, keys: opts.core.accessKeys, audit: repos.audit }),
-    records: createRecordService({ repos, sessions: opts.sessions, keyring, ...clock }),
+    records,
+    exports: createExportService({
+      repos,
+      transaction: createTransactor(opts.core.store.db),
+      blobs: opts.core.blobs,
+      records,
+      ...clock,
+      ...opts.exports,
+    }),
     statistics: createStatisticsService({ repos, ...clock }),
     plans: opts.plans ?? createPlanService({ plans: repos.plans, audit: repos.audit, keyring, ...clock }),
     audit: repos.audit,

@@ -8,6 +8,7 @@ import * as m0002 from './0002-sessions.js';
 import * as m0003 from './0003-identity-registry.js';
 import * as m0004 from './0004-baidu.js';
 import * as m0006 from './0006-console.js';
+import * as m0007 from './0007-exports.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
@@ -15,6 +16,7 @@ export const migrations: Record<string, Migration> = {
   '0003-identity-registry': m0003,
   '0004-baidu': m0004,
   '0006-console': m0006,
+  '0007-exports': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,6 +7,7 @@ import { createAttemptRepo } from './attempt-repo.js';
 import { createAuditRepo } from './audit-repo.js';
 import { createCallbackRepo } from './callback-repo.js';
 import { createChallengeRepo } from './challenge-repo.js';
+import { createExportRepo } from './export-repo.js';
 import { createNonceRepo } from './nonce-repo.js';
 import { createConsoleLoginRepo } from './console-login-repo.js';
 import { createConsoleSessionRepo } from './console-session-repo.js';
@@ -33,6 +34,7 @@ export function createRepos(db: Kysely<Database>) {
     challenges: createChallengeRepo(db),
     callbacks: createCallbackRepo(db),
     registry: createRegistryRepo(db),
+    exports: createExportRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

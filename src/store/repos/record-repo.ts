@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database, SessionStatus, VerifySessionRow } from '../schema.js';
 
 export interface RecordFilter {
@@ -47,42 +47,62 @@ export interface StatisticsBucket {
   open: number;
 }
 
+/** The WHERE clauses of a records filter, on a query over `verify_session as s` (search and count share them). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySelect = SelectQueryBuilder<any, any, any>;
+function filtered<Q extends AnySelect>(query: Q, f: Omit<RecordFilter, 'limit' | 'after'>): Q {
+  let q: AnySelect = query;
+  if (f.appId !== undefined) q = q.where('s.app_id', '=', f.appId);
+  if (f.planId !== undefined) q = q.where('s.plan_id', '=', f.planId);
+  if (f.outerOrderNo !== undefined) q = q.where('s.outer_order_no', '=', f.outerOrderNo);
+  if (f.identityDigest !== undefined) q = q.where('s.identity_number_digest', '=', f.identityDigest);
+  if (f.resultCode !== undefined) q = q.where(sql<string>`s.result->>'code'`, '=', f.resultCode);
+  if (f.from !== undefined) q = q.where('s.created_at', '>=', f.from);
+  if (f.to !== undefined) q = q.where('s.created_at', '<', f.to);
+  if (f.status === 'expired') {
+    q = q.where((eb) =>
+      eb.or([
+        eb('s.status', '=', 'expired'),
+        eb.and([eb('s.status', 'in', ['created', 'in_progress']), eb('s.expires_at', '<=', f.now)]),
+      ]),
+    );
+  } else if (f.status === 'created' || f.status === 'in_progress') {
+    q = q.where('s.status', '=', f.status).where('s.expires_at', '>', f.now);
+  } else if (f.status !== undefined) q = q.where('s.status', '=', f.status);
+  return q as Q;
+}
+
 /** The console's search over verification sessions of every app, newest first, with keyset pagination. */
 export function createRecordRepo(db: Kysely<Database>) {
   return {
     async search(f: RecordFilter): Promise<RecordRow[]> {
-      let q = db
-        .selectFrom('verify_session as s')
-        .innerJoin('app', 'app.id', 's.app_id')
-        .innerJoin('plan', 'plan.id', 's.plan_id')
-        .selectAll('s')
-        .select([
-          'app.name as app_name',
-          'plan.name as plan_name',
-          sql<string>`to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'),
-        ]);
-      if (f.appId !== undefined) q = q.where('s.app_id', '=', f.appId);
-      if (f.planId !== undefined) q = q.where('s.plan_id', '=', f.planId);
-      if (f.outerOrderNo !== undefined) q = q.where('s.outer_order_no', '=', f.outerOrderNo);
-      if (f.identityDigest !== undefined) q = q.where('s.identity_number_digest', '=', f.identityDigest);
-      if (f.resultCode !== undefined) q = q.where(sql<string>`s.result->>'code'`, '=', f.resultCode);
-      if (f.from !== undefined) q = q.where('s.created_at', '>=', f.from);
-      if (f.to !== undefined) q = q.where('s.created_at', '<', f.to);
-      if (f.status === 'expired') {
-        q = q.where((eb) =>
-          eb.or([
-            eb('s.status', '=', 'expired'),
-            eb.and([eb('s.status', 'in', ['created', 'in_progress']), eb('s.expires_at', '<=', f.now)]),
+      let q = filtered(
+        db
+          .selectFrom('verify_session as s')
+          .innerJoin('app', 'app.id', 's.app_id')
+          .innerJoin('plan', 'plan.id', 's.plan_id')
+          .selectAll('s')
+          .select([
+            'app.name as app_name',
+            'plan.name as plan_name',
+            sql<string>`to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'),
           ]),
-        );
-      } else if (f.status === 'created' || f.status === 'in_progress') {
-        q = q.where('s.status', '=', f.status).where('s.expires_at', '>', f.now);
-      } else if (f.status !== undefined) q = q.where('s.status', '=', f.status);
+        f,
+      );
       if (f.after !== undefined) {
         const { createdAt, id } = f.after;
         q = q.where(sql<boolean>`(s.created_at, s.id) < (${createdAt}::timestamptz, ${id})`);
       }
       return q.orderBy('s.created_at', 'desc').orderBy('s.id', 'desc').limit(f.limit).execute() as Promise<RecordRow[]>;
+    },
+
+    /** How many sessions match the filter (limit and cursor ignored), for an export's progress. */
+    async count(f: Omit<RecordFilter, 'limit' | 'after'>): Promise<number> {
+      const row = await filtered(
+        db.selectFrom('verify_session as s').select(sql<string>`count(*)`.as('n')),
+        f,
+      ).executeTakeFirstOrThrow();
+      return Number(row.n);
     },
 
     /**
