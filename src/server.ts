@@ -16,6 +16,7 @@ import { consoleDeps } from './api/native/console-deps.js';
 import { createTransactor } from './store/repos/index.js';
 import { createCallbackSender } from './verify/callbacks.js';
 import { createJobs } from './verify/jobs.js';
+import { createAlertService } from './verify/alerts.js';
 import { createPlanService } from './verify/plans.js';
 import { createRetention } from './verify/retention.js';
 import { createSessionService } from './verify/sessions.js';
@@ -149,6 +150,14 @@ export async function startServer(
         log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
       }),
       retention: createRetention({ transaction, blobs: core.blobs }),
+      alerts: createAlertService({
+        alerts: core.repos.alerts,
+        plans: core.repos.plans,
+        audit: core.repos.audit,
+        transaction,
+        keyring: core.keyring,
+        log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
+      }),
       // CSV exports: runs queued (or abandoned) exports and deletes expired ones.
       extra: [{ name: 'exports', run: async () => consoleApi.exports?.runDue() }],
       log: { warn: (obj, msg) => app?.log.warn(obj, msg) },

@@ -252,6 +252,40 @@ export interface ExportJobTable {
   expires_at: Timestamp;
 }
 
+export type AlertKind = 'pass_rate_below' | 'ip_failures_above' | 'volume_above';
+
+/** An alert rule (migration 0008, src/verify/alerts.ts). */
+export interface AlertRuleTable {
+  id: Generated<number>;
+  name: string;
+  kind: AlertKind;
+  /** Per cent for pass_rate_below, a count otherwise. */
+  threshold: number;
+  window_minutes: number;
+  /** pass_rate_below: fewer finished sessions in the window never fire. */
+  min_sessions: number;
+  /** null: every plan. */
+  plan_id: number | null;
+  webhook_url: string | null;
+  /** AES-256-GCM ciphertext of the webhook signing secret (purpose "alert-webhook-secret"). */
+  webhook_secret_enc: string | null;
+  enabled: boolean;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+/** One firing of an alert rule and the outcome of its webhook. */
+export interface AlertEventTable {
+  id: Generated<number>;
+  rule_id: number;
+  fired_at: Timestamp;
+  value: number;
+  /** JSON: what was measured (never a raw address: digest prefixes only). */
+  details: Json;
+  delivered_at: Timestamp | null;
+  delivery_error: string | null;
+}
+
 export interface Database {
   app: AppTable;
   access_key: AccessKeyTable;
@@ -269,11 +303,15 @@ export interface Database {
   callback_try: CallbackTryTable;
   registry_person: RegistryPersonTable;
   registry_key: RegistryKeyTable;
+  alert_rule: AlertRuleTable;
+  alert_event: AlertEventTable;
   export_job: ExportJobTable;
 }
 
 export type ExportJobRow = Selectable<ExportJobTable>;
 
+export type AlertRuleRow = Selectable<AlertRuleTable>;
+export type AlertEventRow = Selectable<AlertEventTable>;
 export type AppRow = Selectable<AppTable>;
 export type AccessKeyRow = Selectable<AccessKeyTable>;
 export type NewAccessKey = Insertable<AccessKeyTable>;

@@ -1,5 +1,6 @@
 /**
- * The background worker of a server process: delivers due callbacks and runs retention on interval timers that do
+ * The background worker of a server process: delivers due callbacks, runs retention and evaluates alert rules
+ * (src/verify/alerts.ts) on interval timers that do
  * not keep the process alive (unref'd) and stop on close. Any number of processes can run it (rows are claimed with
  * `for update skip locked`).
  */
@@ -14,10 +15,13 @@ export interface JobLogger {
 export interface JobsDeps {
   callbacks: CallbackSender;
   retention: Retention;
+  /** Alert rules (src/verify/alerts.ts), evaluated every alertIntervalMs (default 60 s). */
+  alerts?: { evaluate(): Promise<unknown> };
   /** Extra periodic work of the process (e.g. purging expired request nonces). */
   extra?: { name: string; run: () => Promise<unknown> }[];
   callbackIntervalMs?: number;
   retentionIntervalMs?: number;
+  alertIntervalMs?: number;
   log?: JobLogger;
 }
 
@@ -50,6 +54,7 @@ export function createJobs(deps: JobsDeps) {
       const retention = await deps.retention.runOnce();
       const callbacks = await deps.callbacks.deliverDue(100);
       for (const e of deps.extra ?? []) await e.run();
+      if (deps.alerts) await deps.alerts.evaluate();
       return { callbacks, retention };
     },
     start() {
@@ -57,6 +62,7 @@ export function createJobs(deps: JobsDeps) {
       every('callbacks', deps.callbackIntervalMs ?? 5_000, () => deps.callbacks.deliverDue(20));
       every('retention', deps.retentionIntervalMs ?? 60_000, () => deps.retention.runOnce());
       for (const e of deps.extra ?? []) every(e.name, deps.retentionIntervalMs ?? 60_000, e.run);
+      if (deps.alerts) every('alerts', deps.alertIntervalMs ?? 60_000, () => deps.alerts!.evaluate());
     },
     /** Stops the timers and waits for runs in progress. */
     async stop() {

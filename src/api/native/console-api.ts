@@ -15,11 +15,13 @@ import { roleAllows, type ConsoleAccess } from '../../auth/console-roles.js';
 import type { ConsoleUsers } from '../../auth/console-users.js';
 import { ShirenError } from '../../errors.js';
 import type { AuditRepo } from '../../store/repos/audit-repo.js';
+import type { AlertService } from '../../verify/alerts.js';
 import type { ExportService } from '../../verify/exports.js';
 import type { RecordService } from '../../verify/records.js';
 import type { PlanService } from '../../verify/plans.js';
 import type { StatisticsService } from '../../verify/statistics.js';
 import { sendNativeError } from '../common/errors.js';
+import { consoleAlertRoutes } from './console-alert-routes.js';
 import { consoleExportRoutes } from './console-export-routes.js';
 import { consoleKeyRoutes } from './console-key-routes.js';
 import { consolePlanRoutes } from './console-plan-routes.js';
@@ -48,6 +50,8 @@ export interface ConsoleApiDeps {
   exports?: ExportService;
   plans: Pick<PlanService, 'listAll' | 'create' | 'update'>;
   audit: AuditRepo;
+  /** Alert rules and events (routes under /alerts); absent, the routes are not registered. */
+  alerts?: AlertService;
   publicUrl: string;
 }
 
@@ -137,5 +141,6 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   consoleRecordRoutes(app, deps);
   consoleKeyRoutes(app, deps);
   consolePlanRoutes(app, deps);
+  if (deps.alerts) consoleAlertRoutes(app, { alerts: deps.alerts });
   if (deps.exports) consoleExportRoutes(app, deps.exports);
 };

@@ -5,6 +5,7 @@ import { createConsoleUsers } from '../../auth/console-users.js';
 import type { Core } from '../../core.js';
 import { createTransactor } from '../../store/repos/index.js';
 import { createExportService, type ExportLogger } from '../../verify/exports.js';
+import { createAlertService } from '../../verify/alerts.js';
 import { createRecordService } from '../../verify/records.js';
 import type { SessionService } from '../../verify/sessions.js';
 import { createPlanService, type PlanService } from '../../verify/plans.js';
@@ -53,6 +54,14 @@ export function consoleDeps(opts: {
     statistics: createStatisticsService({ repos, ...clock }),
     plans: opts.plans ?? createPlanService({ plans: repos.plans, audit: repos.audit, keyring, ...clock }),
     audit: repos.audit,
+    alerts: createAlertService({
+      alerts: repos.alerts,
+      plans: repos.plans,
+      audit: repos.audit,
+      transaction: createTransactor(opts.core.store.db),
+      keyring,
+      ...clock,
+    }),
     publicUrl: opts.core.config.publicUrl,
   };
 }

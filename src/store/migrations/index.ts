@@ -9,6 +9,7 @@ import * as m0003 from './0003-identity-registry.js';
 import * as m0004 from './0004-baidu.js';
 import * as m0006 from './0006-console.js';
 import * as m0007 from './0007-exports.js';
+import * as m0008 from './0008-alerts.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
@@ -17,6 +18,7 @@ export const migrations: Record<string, Migration> = {
   '0004-baidu': m0004,
   '0006-console': m0006,
   '0007-exports': m0007,
+  '0008-alerts': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { createAccessKeyRepo } from './access-key-repo.js';
 import { createAdminUserRepo } from './admin-user-repo.js';
+import { createAlertRepo } from './alert-repo.js';
 import { createAppRepo } from './app-repo.js';
 import { createAttemptRepo } from './attempt-repo.js';
 import { createAuditRepo } from './audit-repo.js';
@@ -34,6 +35,7 @@ export function createRepos(db: Kysely<Database>) {
     challenges: createChallengeRepo(db),
     callbacks: createCallbackRepo(db),
     registry: createRegistryRepo(db),
+    alerts: createAlertRepo(db),
     exports: createExportRepo(db),
   };
 }

@@ -1,0 +1,432 @@
+/**
+ * Alerts on both database backends: rules through the console API (admins only, CSRF, validation, audit), their
+ * evaluation with an injected clock over verify_session / verify_attempt rows written for the test (pass rate with
+ * min_sessions, failures per address digest, volume), the cool-down, and the signed webhook received by a local
+ * HTTP server on 127.0.0.1 (and a failing one recorded). The background job loop runs the evaluation too.
+ */
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { BACKENDS, testConfig } from '../../../test/helpers.js';
+import { buildApp } from '../../app.js';
+import { bootstrapFirstRun } from '../../auth/bootstrap.js';
+import { openCore, type Core } from '../../core.js';
+import { createTransactor } from '../../store/repos/index.js';
+import type { AlertService } from '../../verify/alerts.js';
+import { createJobs } from '../../verify/jobs.js';
+import { createPlanService } from '../../verify/plans.js';
+import { createSessionService, type SessionFaces } from '../../verify/sessions.js';
+import { consoleDeps } from './console-deps.js';
+
+const ORIGIN = 'https://console.example.com';
+const noFaces = {} as SessionFaces;
+const MIN = 60_000;
+
+interface Signed {
+  cookie: string;
+  csrf: string;
+}
+interface Received {
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+for (const backend of BACKENDS) {
+  describe(`alerts on ${backend.name}`, () => {
+    let app: FastifyInstance;
+    let core: Core;
+    let cleanup: () => Promise<void>;
+    let alerts: AlertService;
+    let admin: Signed;
+    let auditor: Signed;
+    let operator: Signed;
+    let appId: string;
+    let planA: number;
+    let planB: number;
+    let planC: number;
+    let hook: Server;
+    let hookUrl: string;
+    const received: Received[] = [];
+    let clock = new Date('2026-06-01T08:00:00Z');
+    const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
+
+    function call(
+      method: string,
+      url: string,
+      opts: { as?: Signed; body?: unknown; csrf?: string | null } = {},
+    ): Promise<LightMyRequestResponse> {
+      const headers: Record<string, string> = {};
+      if (opts.as) headers.cookie = opts.as.cookie;
+      const csrf = opts.csrf === undefined ? opts.as?.csrf : opts.csrf;
+      if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      return app.inject({
+        method: method as 'GET',
+        url,
+        headers,
+        remoteAddress: '203.0.113.10',
+        ...(opts.body !== undefined ? { payload: JSON.stringify(opts.body) } : {}),
+      });
+    }
+
+    async function signIn(username: string, password: string): Promise<Signed> {
+      const res = await call('POST', '/v1/console/session', { body: { username, password } });
+      assert.equal(res.statusCode, 200, res.body);
+      return { cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: res.json().csrfToken };
+    }
+
+    async function addUser(username: string, role: string): Promise<Signed> {
+      const password = `long enough password ${username.length}`;
+      const res = await call('POST', '/v1/console/users', { as: admin, body: { username, password, role } });
+      assert.equal(res.statusCode, 200, res.body);
+      return signIn(username, password);
+    }
+
+    /** A finished session of a plan (finished at the clock), optionally with one attempt from an address digest. */
+    async function finished(planId: number, passed: boolean, ipDigest: string | null = null) {
+      const id = `ses_${randomUUID().replaceAll('-', '')}`;
+      const far = new Date(clock.getTime() + 24 * 60 * MIN);
+      await core.store.db
+        .insertInto('verify_session')
+        .values({
+          id,
+          token: randomUUID(),
+          app_id: appId,
+          plan_id: planId,
+          status: passed ? 'passed' : 'failed',
+          outer_order_no: null,
+          identity_name_enc: null,
+          identity_number_enc: null,
+          identity_number_digest: null,
+          reference_blob_key: null,
+          previous_session_id: null,
+          created_at: new Date(clock.getTime() - 1000),
+          expires_at: far,
+          finished_at: clock,
+          result: JSON.stringify({ passed, code: passed ? 'ok' : 'face_mismatch' }),
+          best_frame_key: null,
+          env_frame_key: null,
+          purge_at: far,
+          media_purge_at: far,
+          client_ip_digest: ipDigest,
+          user_agent: null,
+        })
+        .execute();
+      if (ipDigest !== null) {
+        await core.store.db
+          .insertInto('verify_attempt')
+          .values({
+            session_id: id,
+            order: 1,
+            started_at: new Date(clock.getTime() - 500),
+            finished_at: clock,
+            passed,
+            code: passed ? 'ok' : 'face_mismatch',
+            message: '',
+            score: null,
+            threshold: null,
+            liveness_score: null,
+            challenge: null,
+            details: null,
+            engine_calls: 1,
+            client_ip_digest: ipDigest,
+          })
+          .execute();
+      }
+    }
+
+    function verifySignature(r: Received, secret: string) {
+      const ts = String(r.headers['x-shiren-timestamp']);
+      const expected = createHmac('sha256', secret).update(`${ts}.${r.body}`).digest('hex');
+      assert.equal(r.headers['x-shiren-signature'], expected, 'HMAC-SHA256 over timestamp.body');
+    }
+
+    before(async () => {
+      hook = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          received.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+          res.statusCode = req.url === '/fail' ? 500 : 204;
+          res.end();
+        });
+      });
+      await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+      hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
+
+      const b = await backend.setup();
+      cleanup = b.cleanup;
+      core = await openCore(testConfig({ ...b.env, SHIREN_PUBLIC_URL: ORIGIN }));
+      const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
+      assert.ok(creds);
+      const now = () => clock;
+      const sessions = createSessionService({
+        repos: core.repos,
+        transaction: createTransactor(core.store.db),
+        blobs: core.blobs,
+        keyring: core.keyring,
+        faces: noFaces,
+        publicUrl: ORIGIN,
+        limits: { ipFailureLimit: 5, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
+        now,
+      });
+      const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring, now });
+      appId = (await core.accessKeys.ensureApp('alerts-app')).id;
+      planA = (await plans.create(appId, { name: 'alerts-a' }, 'test')).plan.id;
+      planB = (await plans.create(appId, { name: 'alerts-b' }, 'test')).plan.id;
+      planC = (await plans.create(appId, { name: 'alerts-c' }, 'test')).plan.id;
+      // The clock moves about an hour: console sign-ins stay valid (idle expiry is tested in console-api.int.test.ts).
+      const deps = consoleDeps({ core, sessions, now, policy: { idleSeconds: 24 * 3600 } });
+      assert.ok(deps.alerts);
+      alerts = deps.alerts;
+      app = await buildApp({ core, logger: false, nativeRoutes: [], console: deps });
+      admin = await signIn('admin', creds.admin.password);
+      auditor = await addUser('alice', 'auditor');
+      operator = await addUser('oscar', 'operator');
+    });
+    after(async () => {
+      await app?.close();
+      await core?.close();
+      await cleanup?.();
+      await new Promise((resolve) => hook?.close(resolve));
+    });
+
+    test('only admins change rules; CSRF required; invalid rules are refused with the field', async () => {
+      const rule = { name: 'r', kind: 'volume_above', threshold: 5, windowMinutes: 10 };
+      const byAuditor = await call('POST', '/v1/console/alerts/rules', { as: auditor, body: rule });
+      assert.equal(byAuditor.statusCode, 403, byAuditor.body);
+      assert.equal(byAuditor.json().error.code, 'forbidden');
+      assert.equal(byAuditor.json().error.details.requires, 'admin');
+      const byOperator = await call('POST', '/v1/console/alerts/rules', { as: operator, body: rule });
+      assert.equal(byOperator.statusCode, 403);
+      const noCsrf = await call('POST', '/v1/console/alerts/rules', { as: admin, body: rule, csrf: null });
+      assert.equal(noCsrf.statusCode, 403);
+      assert.equal(noCsrf.json().error.details.csrf, 'invalid');
+      assert.equal((await call('GET', '/v1/console/alerts/rules', { as: auditor })).json().rules.length, 0);
+
+      const cases: [Record<string, unknown>, string][] = [
+        [{ ...rule, kind: 'login_rate' }, 'kind'],
+        [{ ...rule, kind: 'pass_rate_below', threshold: 101 }, 'threshold'],
+        [{ ...rule, threshold: 2.5 }, 'threshold'],
+        [{ ...rule, windowMinutes: 0 }, 'windowMinutes'],
+        [{ ...rule, minSessions: 3 }, 'minSessions'],
+        [{ ...rule, webhookUrl: 'ftp://example.com/x' }, 'webhookUrl'],
+        [{ ...rule, webhookUrl: 'not a url' }, 'webhookUrl'],
+        [{ ...rule, webhookUrl: `${hookUrl}/a`, webhookSecret: 'short' }, 'webhookSecret'],
+        [{ ...rule, planId: 999999 }, 'planId'],
+        [{ ...rule, name: '' }, 'name'],
+        [{ ...rule, color: 'red' }, 'color'],
+        [{ kind: 'volume_above', threshold: 1, windowMinutes: 1 }, 'name'],
+      ];
+      for (const [body, field] of cases) {
+        const res = await call('POST', '/v1/console/alerts/rules', { as: admin, body });
+        assert.equal(res.statusCode, 400, `${field}: ${res.body}`);
+        assert.equal(res.json().error.code, 'invalid_request');
+        assert.equal(res.json().error.details.field, field, res.body);
+      }
+      const noCsrfDelete = await call('DELETE', '/v1/console/alerts/rules/1', { as: admin, csrf: null });
+      assert.equal(noCsrfDelete.statusCode, 403);
+    });
+
+    test('pass rate: not below min_sessions; fires when failures dominate; signed webhook; cool-down', async () => {
+      const res = await call('POST', '/v1/console/alerts/rules', {
+        as: admin,
+        body: {
+          name: 'pass rate A',
+          kind: 'pass_rate_below',
+          threshold: 50,
+          windowMinutes: 10,
+          minSessions: 6,
+          planId: planA,
+          webhookUrl: `${hookUrl}/alerts`,
+        },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const created = res.json();
+      assert.equal(created.webhookSigned, true);
+      assert.match(created.webhookSecret, /^[A-Za-z0-9_-]{32}$/, 'generated secret shown once');
+      const listed = (await call('GET', '/v1/console/alerts/rules', { as: auditor })).json().rules;
+      const mine = listed.find((r: { id: number }) => r.id === created.id);
+      assert.equal(mine.webhookSecret, undefined, 'never listed');
+      const row = await core.store.db
+        .selectFrom('alert_rule')
+        .selectAll()
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow();
+      assert.ok(row.webhook_secret_enc && !row.webhook_secret_enc.includes(created.webhookSecret), 'sealed');
+
+      // Old failures, outside the window later on.
+      for (let i = 0; i < 5; i++) await finished(planA, false);
+      await finished(planB, false); // another plan: not counted
+      advance(MIN);
+      assert.deepEqual(await alerts.evaluate(), [], '5 finished < minSessions 6: no alert');
+
+      advance(11 * MIN); // the first five leave the window
+      await finished(planA, true);
+      await finished(planA, true);
+      await finished(planA, false);
+      advance(MIN);
+      assert.deepEqual(await alerts.evaluate(), [], '3 in the window');
+      for (let i = 0; i < 4; i++) await finished(planA, false);
+      advance(MIN);
+      const before = received.length;
+      const fired = await alerts.evaluate();
+      assert.equal(fired.length, 1);
+      const ev = fired[0]!;
+      assert.equal(ev.ruleId, created.id);
+      assert.equal(ev.value, 28.6, '2 passed of 7');
+      assert.deepEqual(ev.details, { finished: 7, passed: 2, failed: 5, minSessions: 6 });
+      assert.ok(ev.deliveredAt);
+      assert.equal(ev.deliveryError, null);
+      assert.equal(received.length, before + 1);
+      const got = received.at(-1)!;
+      assert.equal(got.url, '/alerts');
+      assert.equal(got.headers['content-type'], 'application/json');
+      assert.equal(got.headers['x-shiren-delivery'], `alert-${ev.id}`);
+      verifySignature(got, created.webhookSecret);
+      const body = JSON.parse(got.body);
+      assert.equal(body.rule.id, created.id);
+      assert.equal(body.rule.kind, 'pass_rate_below');
+      assert.equal(body.value, 28.6);
+      assert.equal(body.threshold, 50);
+      assert.equal(body.window.minutes, 10);
+      assert.equal(body.firedAt, clock.toISOString());
+
+      // Cool-down: the condition still holds a minute later, but the rule fired within its window.
+      advance(MIN);
+      await finished(planA, false);
+      assert.deepEqual(await alerts.evaluate(), []);
+      advance(5 * MIN);
+      assert.deepEqual(await alerts.evaluate(), [], 'still within 10 minutes of the event');
+      // A window later, with failures still dominating, it fires again.
+      advance(4 * MIN);
+      for (let i = 0; i < 6; i++) await finished(planA, false);
+      const again = await alerts.evaluate();
+      assert.equal(again.length, 1);
+      assert.equal(again[0]!.value, 0);
+
+      const events = await call('GET', `/v1/console/alerts/events?rule=${created.id}`, { as: auditor });
+      assert.equal(events.statusCode, 200);
+      assert.deepEqual(
+        events.json().events.map((e: { id: number }) => e.id),
+        [again[0]!.id, ev.id],
+      );
+
+      // Disabled, it is not evaluated.
+      const off = await call('PATCH', `/v1/console/alerts/rules/${created.id}`, {
+        as: admin,
+        body: { enabled: false },
+      });
+      assert.equal(off.statusCode, 200, off.body);
+      assert.equal(off.json().enabled, false);
+      assert.equal(off.json().webhookSecret, undefined, 'the secret is kept, not shown');
+      advance(11 * MIN);
+      for (let i = 0; i < 6; i++) await finished(planA, false);
+      assert.deepEqual(await alerts.evaluate(), []);
+    });
+
+    test('failures from one address: fires for that digest only (prefix shown); a failing webhook is recorded', async () => {
+      const res = await call('POST', '/v1/console/alerts/rules', {
+        as: admin,
+        body: {
+          name: 'one address',
+          kind: 'ip_failures_above',
+          threshold: 3,
+          windowMinutes: 10,
+          planId: planC,
+          webhookUrl: `${hookUrl}/fail`,
+          webhookSecret: 'a webhook secret of ours',
+        },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const rule = res.json();
+      assert.equal(rule.webhookSecret, undefined, 'a given secret is not echoed');
+      const digestA = core.keyring.digest('client-ip', '198.51.100.7');
+      const digestB = core.keyring.digest('client-ip', '198.51.100.8');
+      for (let i = 0; i < 3; i++) await finished(planC, false, digestA);
+      await finished(planC, false, digestB);
+      await finished(planC, true, digestA);
+      advance(MIN);
+      assert.deepEqual(await alerts.evaluate(), [], '3 failures are not above 3');
+      await finished(planC, false, digestA);
+      await finished(planC, false, digestA);
+      await finished(planC, false, digestB);
+      const before = received.length;
+      const fired = await alerts.evaluate();
+      assert.equal(fired.length, 1);
+      const ev = fired[0]!;
+      assert.equal(ev.value, 5);
+      assert.deepEqual(ev.details, { addresses: [{ digest: digestA.slice(0, 12), failures: 5 }] });
+      assert.ok(!JSON.stringify(ev).includes('198.51.100'), 'no raw address');
+      assert.equal(ev.deliveredAt, null);
+      assert.equal(ev.deliveryError, 'HTTP 500');
+      assert.equal(received.length, before + 1);
+      verifySignature(received.at(-1)!, 'a webhook secret of ours');
+      const stored = await core.store.db
+        .selectFrom('alert_event')
+        .selectAll()
+        .where('id', '=', ev.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(stored.delivery_error, 'HTTP 500');
+      assert.equal(stored.delivered_at, null);
+      const listedRes = await call('GET', '/v1/console/alerts/events', { as: operator });
+      assert.equal(listedRes.statusCode, 200, listedRes.body);
+      const listed = listedRes.json().events;
+      assert.equal(listed[0].deliveryError, 'HTTP 500');
+
+      // An unreachable webhook is recorded too.
+      const patched = await call('PATCH', `/v1/console/alerts/rules/${rule.id}`, {
+        as: admin,
+        body: { webhookUrl: 'http://127.0.0.1:9/closed' },
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      advance(11 * MIN);
+      for (let i = 0; i < 4; i++) await finished(planC, false, digestB);
+      const down = await alerts.evaluate();
+      assert.equal(down.length, 1);
+      assert.deepEqual(down[0]!.details, { addresses: [{ digest: digestB.slice(0, 12), failures: 4 }] });
+      assert.equal(down[0]!.deliveredAt, null);
+      assert.ok(down[0]!.deliveryError, 'connection error recorded');
+      assert.equal((await call('DELETE', `/v1/console/alerts/rules/${rule.id}`, { as: admin })).statusCode, 204);
+      assert.equal((await call('DELETE', `/v1/console/alerts/rules/${rule.id}`, { as: admin })).statusCode, 404);
+    });
+
+    test('volume rule run by the background job loop; every change audited', async () => {
+      const res = await call('POST', '/v1/console/alerts/rules', {
+        as: admin,
+        body: { name: 'volume B', kind: 'volume_above', threshold: 2, windowMinutes: 5, planId: planB },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const rule = res.json();
+      assert.equal(rule.webhookUrl, null);
+      advance(10 * MIN);
+      for (let i = 0; i < 3; i++) await finished(planB, false);
+      const jobs = createJobs({
+        callbacks: { deliverDue: async () => ({ delivered: 0, retry: 0, failed: 0 }) },
+        retention: { runOnce: async () => ({}) } as never,
+        alerts,
+      });
+      await jobs.runOnce();
+      const events = (await call('GET', `/v1/console/alerts/events?rule=${rule.id}`, { as: auditor })).json().events;
+      assert.equal(events.length, 1);
+      assert.equal(events[0].value, 3);
+      assert.equal(events[0].deliveredAt, null);
+      assert.equal(events[0].deliveryError, null, 'no webhook: nothing to deliver');
+
+      const audit = await call('GET', '/v1/console/audit?action=alert_rule.&limit=100', { as: admin });
+      const actions = (audit.json().entries as { action: string; actor: string }[]).map((e) => e.action);
+      assert.ok(actions.includes('alert_rule.create'));
+      assert.ok(actions.includes('alert_rule.update'));
+      assert.ok(actions.includes('alert_rule.delete'));
+      assert.ok(
+        (audit.json().entries as { actor: string }[]).every((e) => e.actor === 'console:admin'),
+        'only the admin changed rules',
+      );
+      assert.ok(!audit.body.includes('a webhook secret of ours'), 'no secret in the audit log');
+    });
+  });
+}
