@@ -137,7 +137,7 @@ export function validateRule(
   if (k === 'pass_rate_below') {
     minSessions = checkNumber(
       'minSessions',
-      pick(input.minSessions, base?.min_sessions ?? 10, 'minSessions'),
+      pick(input.minSessions, base?.min_sessions || 10, 'minSessions'),
       1,
       MAX_COUNT,
       true,
