@@ -62,6 +62,7 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
   let otherAppSceneId: number;
   let otherKey: { accessKeyId: string; accessKeySecret: string };
   let h5SceneId: number;
+  let actionSceneId: number;
   let images: ImageSources;
   let picServer: http.Server;
   let picPort: number;
@@ -161,7 +162,10 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
   before(async () => {
     const b = await BACKENDS[0]!.setup();
     cleanup = b.cleanup;
-    core = await openCore(testConfig({ ...b.env, SHIREN_BODY_LIMIT: String(16 * 1024 * 1024) }));
+    // Several H5 attempts fail on purpose from 127.0.0.1: lift the per-address failure limit.
+    core = await openCore(
+      testConfig({ ...b.env, SHIREN_BODY_LIMIT: String(16 * 1024 * 1024), SHIREN_IP_FAILURE_LIMIT: '100' }),
+    );
     key = await core.accessKeys.create({ app: 'tenant-a', actor: 'test' });
     const other = await core.accessKeys.create({ app: 'tenant-b', actor: 'test' });
     otherKey = other;
@@ -179,6 +183,9 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
         { name: 'h5 compare', livenessMode: 'none', compareSource: 'uploaded', threshold: { far: '1e-4' } },
         'test',
       )
+    ).plan.id;
+    actionSceneId = (
+      await plans.create(key.appId, { name: 'h5 action', livenessMode: 'action', actionCount: 1 }, 'test')
     ).plan.id;
     const sessions = createSessionService({
       repos: core.repos,
@@ -557,6 +564,7 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     assert.equal(described.body?.resultObject?.subCode, '200');
     const material = JSON.parse(described.body?.resultObject?.materialInfo ?? '{}');
     assert.equal(material.status, 'passed');
+    assert.equal(material.faceAttack, 'F');
     assert.ok(material.facialPictureFront.verifyScore >= 70, JSON.stringify(material));
 
     const impostorInit = await c.initFaceVerify(
@@ -572,6 +580,7 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
     const d2 = await c.describeFaceVerify(new DescribeFaceVerifyRequest({ certifyId: impostor }));
     assert.equal(d2.body?.resultObject?.passed, 'F');
     assert.equal(d2.body?.resultObject?.subCode, '204');
+    assert.equal(JSON.parse(d2.body?.resultObject?.materialInfo ?? '{}').faceAttack, 'F', 'a mismatch is no attack');
 
     // The passed session's captured face as the source of a comparison; a failed one is not usable (419).
     const byId = await c.compareFaceVerify(
@@ -590,6 +599,18 @@ describe('Aliyun Cloudauth endpoint with the official SDK', () => {
       }),
     );
     assert.equal(theirs.body?.code, '419');
+    // A still face on an action plan fails liveness: DescribeFaceVerify reports SubCode 205 and faceAttack T.
+    const actionInit = await c.initFaceVerify(new InitFaceVerifyRequest({ sceneId: actionSceneId }));
+    const still = actionInit.body?.resultObject?.certifyId ?? '';
+    let stillOutcome = await h5Capture(still, faces[0]!);
+    for (let i = 0; i < 5 && stillOutcome.outcome === 'retry'; i++) stillOutcome = await h5Capture(still, faces[0]!);
+    assert.equal(stillOutcome.outcome, 'failed', JSON.stringify(stillOutcome));
+    const d3 = await c.describeFaceVerify(new DescribeFaceVerifyRequest({ certifyId: still }));
+    assert.equal(d3.body?.resultObject?.subCode, '205');
+    const m3 = JSON.parse(d3.body?.resultObject?.materialInfo ?? '{}');
+    assert.match(m3.code, /^liveness_/);
+    assert.equal(m3.faceAttack, 'T');
+
     const badModel = await c.initFaceVerify(new InitFaceVerifyRequest({ sceneId: h5SceneId, model: 'SMILE' }));
     assert.equal(badModel.body?.code, '401');
 

@@ -591,6 +591,8 @@ async function describeFaceVerify(sessions: Sessions, ctx: ActionContext) {
       MaterialInfo: JSON.stringify({
         status: s.status,
         ...(r ? { code: r.code } : {}),
+        // "T" when the final attempt failed a liveness check (action, flash or passive): an attack is suspected.
+        ...(final && r ? { faceAttack: r.code.startsWith('liveness_') ? 'T' : 'F' } : {}),
         facialPictureFront: {
           ...(r?.score != null ? { verifyScore: r.score } : {}),
           ...(r?.livenessScore != null ? { livenessScore: Math.round(r.livenessScore * 10000) / 100 } : {}),
