@@ -4,10 +4,12 @@
  * API by OuterOrderNo and by ID number, opens its detail (identity masked), creates an access key in the page (secret
  * shown once) and disables it (refused on the next native call), creates an auditor, sees the changes in the audit log
  * and the record in the statistics chart; the auditor signs in, sees no controls, and the server answers 403 to a
- * change sent with the auditor's own session and CSRF token. Screenshots: test-results/console/*.png.
+ * change sent with the auditor's own session and CSRF token. The admin also exports the searched record as CSV and
+ * downloads it. Screenshots: test-results/console/*.png.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -122,6 +124,22 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     assert.match(row, /110\*{11}002X/);
     assert.doesNotMatch(await page.content(), new RegExp(ID_NUMBER), 'the full ID number is never on the page');
     await shot(page, '03-records-search');
+    // CSV export of the current filter (this OuterOrderNo): a background job, a progress line, then a download link.
+    await page.click('[data-action="export"]');
+    await page.waitForSelector('[data-export-link]', { timeout: 30_000 });
+    assert.ok((await page.innerText('[data-export-status="done"]')).startsWith('导出完成(1 条)'));
+    await shot(page, '03b-records-export');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-export-link]')]);
+    assert.match(download.suggestedFilename(), /^shiren-records-\d{4}-\d\d-\d\d-[a-f0-9]{8}\.csv$/);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const lines = csv.split('\r\n');
+    assert.equal(
+      lines[0],
+      '\uFEFFcreated_at,app,plan_id,token,outer_order_no,status,result_code,score,threshold,liveness_score,name,id_number',
+    );
+    assert.equal(lines.length, 3, 'header, one record, the final line break');
+    assert.match(lines[1]!, new RegExp(`,${planId},${token},e2e-console-001,created,,,,,王\\*\\*,110\\*{11}002X$`));
+    assert.ok(!csv.includes(ID_NUMBER), 'no full ID number in the file');
     // The same record by its full ID number (looked up by digest on the server).
     await page.click('a[href="#/records"].button');
     await page.fill('input[name="idNumber"]', ID_NUMBER);

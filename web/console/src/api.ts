@@ -150,6 +150,16 @@ export interface PlanView {
   app: { id: string; name: string };
 }
 
+export interface ExportView {
+  id: string;
+  status: 'queued' | 'running' | 'done' | 'failed' | 'expired';
+  rowsTotal: number | null;
+  rowsDone: number;
+  error: string | null;
+  expiresAt: string;
+  downloadUrl: string | null;
+}
+
 const BASE = '/v1/console';
 let csrf = '';
 
@@ -206,6 +216,8 @@ export const api = {
   record: (token: string) => call<RecordDetail>('GET', `/records/${encodeURIComponent(token)}`),
   imageUrl: (token: string, kind: 'best' | 'env') => `${BASE}/records/${encodeURIComponent(token)}/images/${kind}`,
   deleteRecord: (token: string) => call<void>('DELETE', `/records/${encodeURIComponent(token)}`),
+  createExport: (filter: Record<string, string | number>) => call<ExportView>('POST', '/exports', filter),
+  exportJob: (id: string) => call<ExportView>('GET', `/exports/${encodeURIComponent(id)}`),
   statistics: (filter: Record<string, string | number | undefined>) =>
     call<Statistics>('GET', `/statistics${qs(filter)}`),
   plans: () => call<{ plans: PlanView[] }>('GET', '/plans'),

@@ -5,6 +5,7 @@
  */
 import './style.css';
 import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, type Statistics } from './api.js';
+import { alertTexts, renderAlertsInto } from './alerts.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -90,6 +91,7 @@ function shell(screen: string, content: HTMLElement): void {
     ['#/apps', t.navApps],
     ['#/users', t.navUsers],
     ['#/audit', t.navAudit],
+    ['#/alerts', alertTexts(lang).navAlerts],
   ];
   const current = location.hash.split('/')[1] ?? 'records';
   root.replaceChildren(
@@ -217,6 +219,12 @@ function renderRecords(): void {
   const tbody = el('tbody');
   const moreBtn = el('button.secondary', { type: 'button', 'data-action': 'more' }, t.more) as HTMLButtonElement;
   let cursor: string | null = null;
+  const exportBtn = el(
+    'button.secondary',
+    { type: 'button', 'data-action': 'export' },
+    t.exportCsv,
+  ) as HTMLButtonElement;
+  const exportBox = el('div.export', { 'data-export': '' });
 
   const filter = () => {
     const f: Record<string, string> = {};
@@ -235,6 +243,35 @@ function renderRecords(): void {
     moreBtn.hidden = !cursor;
   }
   moreBtn.addEventListener('click', () => void load());
+  // CSV export of the current filters: a background job on the server, polled until its file can be downloaded.
+  exportBtn.addEventListener('click', async () => {
+    exportBtn.disabled = true;
+    const f: Record<string, string | number> = { ...filter() };
+    if (f.planId !== undefined) f.planId = Number(f.planId);
+    let job = await guard(exportBox, () => api.createExport(f));
+    const bar = el('progress', { max: 1, value: 0, 'data-export-progress': '' }) as HTMLProgressElement;
+    const label = el('span', { 'data-export-status': '' }, t.exportQueued);
+    if (job) exportBox.replaceChildren(label, bar);
+    while (job && (job.status === 'queued' || job.status === 'running') && exportBox.isConnected) {
+      bar.max = Math.max(job.rowsTotal ?? 1, 1);
+      bar.value = job.rowsDone;
+      label.textContent = job.status === 'queued' ? t.exportQueued : t.exportProgress(job.rowsDone, job.rowsTotal);
+      await new Promise((r) => setTimeout(r, 500));
+      const id = job.id;
+      job = await guard(exportBox, () => api.exportJob(id));
+    }
+    exportBtn.disabled = false;
+    if (!job) return;
+    if (job.status === 'done' && job.downloadUrl) {
+      exportBox.replaceChildren(
+        el('span', { 'data-export-status': 'done' }, t.exportReady(job.rowsDone), ' '),
+        el('a.button', { href: job.downloadUrl, download: '', 'data-export-link': '' }, t.exportDownload),
+      );
+    } else {
+      const text = job.status === 'expired' ? t.exportExpired : `${t.exportFailed}: ${job.error ?? job.status}`;
+      exportBox.replaceChildren(notice(text));
+    }
+  });
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const q = new URLSearchParams();
@@ -255,6 +292,8 @@ function renderRecords(): void {
     t.identity,
   ];
   results.append(
+    el('p.actions', exportBtn),
+    exportBox,
     el('table', { 'data-table': 'records' }, el('thead', el('tr', ...head.map((h) => el('th', h)))), tbody),
     moreBtn,
   );
@@ -872,6 +911,14 @@ function renderAudit(): void {
   void load();
 }
 
+// ---- alerts (web/console/src/alerts.ts) ----------------------------------------------------------------------
+
+function renderAlerts(): void {
+  const box = el('div');
+  shell('alerts', box);
+  void renderAlertsInto({ lang, me: me!, box, guard, table, notice }, renderAlerts);
+}
+
 // ---- routing --------------------------------------------------------------------------------------------------
 
 function route(): void {
@@ -885,6 +932,7 @@ function route(): void {
   else if (parts[0] === 'apps') void renderApps();
   else if (parts[0] === 'users') void renderUsers();
   else if (parts[0] === 'audit') renderAudit();
+  else if (parts[0] === 'alerts') renderAlerts();
   else renderRecords();
 }
 
