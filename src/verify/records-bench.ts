@@ -2,7 +2,8 @@
  * The records search with 100,000 sessions: `npx tsx src/verify/records-bench.ts [--pg postgres://…/db] [--rows N]`.
  * Seeds a fresh database (PGlite in a temp directory by default; with --pg, an existing empty database) with N
  * sessions over 90 days, 2 apps, 6 plans, 20,000 people, realistic result codes, then times each console search
- * and statistics query (median of 7 runs after a warm-up) through the services the console API calls.
+ * and statistics query (median of 7 runs after a warm-up) through the services the console API calls, then one CSV
+ * export of every row.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,8 @@ import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { openCore } from '../core.js';
 import { newId, randomString } from '../ids.js';
+import { createTransactor } from '../store/repos/index.js';
+import { createExportService } from './exports.js';
 import { createRecordService, type RecordQuery } from './records.js';
 import { createStatisticsService, type Statistics, type StatisticsQuery } from './statistics.js';
 
@@ -168,6 +171,24 @@ try {
       `${label.padEnd(44)} ${String(first.buckets.length).padStart(3)} bkts  median ${times[3]!.toFixed(1)} ms  max ${times[6]!.toFixed(1)} ms`,
     );
   }
+  // CSV export of every row through the export service (one job, run here).
+  const exporter = createExportService({
+    repos: core.repos,
+    transaction: createTransactor(db),
+    blobs: core.blobs,
+    records,
+    runOnCreate: false,
+  });
+  const job = await exporter.create({}, 'bench');
+  const t0 = performance.now();
+  await exporter.runDue();
+  const ms = performance.now() - t0;
+  const done = await exporter.get(job.id);
+  const file = await exporter.download(job.id, 'bench');
+  if (done.status !== 'done' || done.rowsDone !== ROWS) throw new Error(`export: ${JSON.stringify(done)}`);
+  console.log(
+    `${'CSV export of every row'.padEnd(44)} ${ROWS} rows  ${(ms / 1000).toFixed(2)} s  ${(file.csv.length / 1e6).toFixed(1)} MB (${(file.csv.length / ROWS).toFixed(0)} B/row)`,
+  );
 } finally {
   await core.close();
   rmSync(dir, { recursive: true, force: true });
