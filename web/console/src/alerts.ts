@@ -193,13 +193,13 @@ export async function renderAlertsInto(env: AlertsEnv, rerender: () => void, mes
   const a = alertTexts(env.lang);
   const { box, guard, me } = env;
   box.replaceChildren(el('h1', a.navAlerts));
-  if (message) box.append(message);
   const data = await guard(box, async () => ({
     rules: (await request<{ rules: AlertRule[] }>(me, 'GET', '/alerts/rules')).rules,
     events: (await request<{ events: AlertEvent[] }>(me, 'GET', '/alerts/events?limit=50')).events,
     plans: (await request<{ plans: PlanView[] }>(me, 'GET', '/plans')).plans,
   }));
   if (!data) return;
+  if (message) box.append(message); // after the load: guard() clears notices
   const isAdmin = me.user.role === 'admin';
   const planName = (id: number | null) =>
     id === null ? a.allPlans : (data.plans.find((p) => p.id === id)?.name ?? `#${id}`);

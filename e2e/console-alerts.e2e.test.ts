@@ -1,0 +1,175 @@
+/**
+ * End to end: the Alerts screen on `shiren serve` (face engine off) in Debian's Chromium. The admin creates a volume
+ * rule in the page with a webhook to an HTTP server on 127.0.0.1 (the generated secret is shown once), edits it, a
+ * session is opened through the native API, and the server's own background job loop (every 60 s) fires the rule:
+ * the signed webhook arrives and the event shows in the page. An auditor sees rules and events but no form, and the
+ * server refuses a rule sent with the auditor's own session and CSRF token. Screenshots: test-results/console/*.png.
+ */
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { REPO_ROOT } from '../test/helpers.js';
+import { launch, SKIP_REASON, type LaunchedBrowser } from './browser.js';
+import { nativeCall, serve, type Served } from './serve.js';
+
+const CONSOLE_ROOT = path.join(REPO_ROOT, 'web/console');
+const SHOTS = path.join(REPO_ROOT, 'test-results/console');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'dist' || e.name === 'node_modules') continue;
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+async function ensureConsoleBuild(): Promise<void> {
+  const index = path.join(CONSOLE_ROOT, 'dist/index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(CONSOLE_ROOT)) return;
+  const { build } = await import('vite');
+  await build({ configFile: path.join(CONSOLE_ROOT, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+async function shot(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page: Page, base: string, username: string, password: string) {
+  await page.goto(`${base}/console/`);
+  await page.waitForSelector('[data-screen="sign-in"]');
+  await page.fill('input[name="username"]', username);
+  await page.fill('input[name="password"]', password);
+  await page.click('form[data-form="sign-in"] button[type="submit"]');
+  await page.waitForSelector(`[data-user="${username}"]`);
+}
+
+describe('console alerts in Chromium on the real server', { skip: SKIP_REASON, timeout: 300_000 }, () => {
+  let server: Served;
+  let b: LaunchedBrowser;
+  let adminPassword: string;
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const hook = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+
+  before(async () => {
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    await ensureConsoleBuild();
+    server = await serve({ SHIREN_ENGINE: 'off' });
+    adminPassword = /username admin\s+password (\S+)/.exec(server.banner)?.[1] ?? '';
+    assert.ok(adminPassword);
+    b = await launch({ locale: 'zh-CN' });
+    await b.page.setViewportSize({ width: 1280, height: 900 });
+    b.page.on('dialog', (d) => void d.accept());
+  });
+  after(async () => {
+    await b?.close();
+    await server?.stop();
+    await new Promise((resolve) => hook.close(resolve));
+  });
+
+  test('the admin creates and edits a rule in the page; the job loop fires it; the signed webhook arrives; the auditor only reads', async () => {
+    const { page } = b;
+    await signIn(page, server.base, 'admin', adminPassword);
+    await page.click('[data-nav="alerts"]');
+    await page.waitForSelector('[data-screen="alerts"] form[data-form="alert-rule"]');
+    assert.match(await page.innerText('[data-screen="alerts"] h1'), /告警/);
+    const form = 'form[data-form="alert-rule"]';
+    await page.fill(`${form} input[name="name"]`, 'e2e volume');
+    await page.selectOption(`${form} select[name="kind"]`, 'volume_above');
+    await page.fill(`${form} input[name="threshold"]`, '5');
+    await page.fill(`${form} input[name="windowMinutes"]`, '10');
+    const port = (hook.address() as AddressInfo).port;
+    await page.fill(`${form} input[name="webhookUrl"]`, `http://127.0.0.1:${port}/alert`);
+    await page.click(`${form} button[data-action="save-rule"]`);
+    await page
+      .waitForSelector('[data-notice="ok"]', { timeout: 10_000 })
+      .catch(async (err: unknown) => {
+        await shot(page, 'alerts-00-failed');
+        throw new Error(`${String(err)}\npage: ${await page.innerText('main')}\nerrors: ${b.errors.join('\n')}`);
+      });
+    const secret = /[:：]\s*(\S+)$/.exec(await page.innerText('[data-notice="ok"]'))?.[1] ?? '';
+    assert.match(secret, /^[A-Za-z0-9_-]{32}$/, 'the generated secret is shown once');
+    await page.waitForSelector('[data-rule="e2e volume"]');
+    await shot(page, 'alerts-01-rule-created');
+
+    // Edit: the threshold goes down to 0, so one session fires it.
+    await page.click('[data-table="alert-rules"] button[data-action="edit-rule"]');
+    assert.equal(await page.inputValue(`${form} input[name="threshold"]`), '5');
+    await page.fill(`${form} input[name="threshold"]`, '0');
+    await page.click(`${form} button[data-action="save-rule"]`);
+    await page.waitForFunction(() =>
+      document.querySelector('[data-table="alert-rules"]')?.textContent?.includes('> 0'),
+    );
+    assert.equal(await page.locator('[data-notice="ok"]').count(), 0, 'the kept secret is not shown again');
+
+    const plan = await nativeCall<{ plan: { id: number } }>(server, 'POST', '/v1/plans', {
+      name: 'alerts e2e',
+      livenessMode: 'none',
+    });
+    assert.equal(plan.status, 200, JSON.stringify(plan.body));
+    const s = await nativeCall(server, 'POST', '/v1/sessions', { planId: plan.body.plan.id });
+    assert.equal(s.status, 200, JSON.stringify(s.body));
+
+    // The server's job loop evaluates every 60 s.
+    const deadline = Date.now() + 90_000;
+    while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(received.length, 1, `webhook received (server log: ${server.logs()})`);
+    const got = received[0]!;
+    const ts = String(got.headers['x-shiren-timestamp']);
+    assert.equal(
+      got.headers['x-shiren-signature'],
+      createHmac('sha256', secret).update(`${ts}.${got.body}`).digest('hex'),
+    );
+    const body = JSON.parse(got.body);
+    assert.equal(body.rule.name, 'e2e volume');
+    assert.equal(body.value, 1);
+    assert.equal(body.threshold, 0);
+
+    await page.reload();
+    await page.waitForSelector('[data-table="alert-events"]');
+    assert.equal(await page.getAttribute('[data-table="alert-events"] [data-event-value]', 'data-event-value'), '1');
+    assert.match(await page.innerText('[data-table="alert-events"]'), /已送达/);
+    await shot(page, 'alerts-02-event');
+
+    // An auditor: rules and events, no form; the server refuses a rule with the auditor's own session.
+    await page.click('[data-nav="users"]');
+    await page.waitForSelector('form[data-form="create-user"]');
+    await page.fill('form[data-form="create-user"] input[name="username"]', 'alerts-auditor');
+    await page.fill('form[data-form="create-user"] input[name="password"]', 'long enough password 7');
+    await page.selectOption('form[data-form="create-user"] select[name="role"]', 'auditor');
+    await page.click('form[data-form="create-user"] button[type="submit"]');
+    await page.waitForSelector('[data-username="alerts-auditor"]');
+    await page.click('[data-action="sign-out"]');
+    await signIn(page, server.base, 'alerts-auditor', 'long enough password 7');
+    await page.click('[data-nav="alerts"]');
+    await page.waitForSelector('[data-table="alert-events"]');
+    assert.equal(await page.locator('form[data-form="alert-rule"]').count(), 0);
+    assert.equal(await page.locator('button[data-action="delete-rule"]').count(), 0);
+    const refused = await page.evaluate(async () => {
+      const me = await (await fetch('/v1/console/session')).json();
+      const res = await fetch('/v1/console/alerts/rules', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken },
+        body: JSON.stringify({ name: 'x', kind: 'volume_above', threshold: 1, windowMinutes: 1 }),
+      });
+      return res.status;
+    });
+    assert.equal(refused, 403);
+    await shot(page, 'alerts-03-auditor');
+  });
+});
