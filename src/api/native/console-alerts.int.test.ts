@@ -230,6 +230,32 @@ for (const backend of BACKENDS) {
       }
       const noCsrfDelete = await call('DELETE', '/v1/console/alerts/rules/1', { as: admin, csrf: null });
       assert.equal(noCsrfDelete.statusCode, 403);
+
+      // A change is validated against the stored rule: a volume rule turned into a pass-rate rule gets minSessions 10.
+      const made = await call('POST', '/v1/console/alerts/rules', { as: admin, body: rule });
+      assert.equal(made.statusCode, 200, made.body);
+      const id = made.json().id as number;
+      const bad = await call('PATCH', `/v1/console/alerts/rules/${id}`, {
+        as: admin,
+        body: { kind: 'pass_rate_below', threshold: 120 },
+      });
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json().error.details.field, 'threshold');
+      const turned = await call('PATCH', `/v1/console/alerts/rules/${id}`, {
+        as: admin,
+        body: { kind: 'pass_rate_below', threshold: 90 },
+      });
+      assert.equal(turned.statusCode, 200, turned.body);
+      assert.equal(turned.json().minSessions, 10);
+      assert.equal(turned.json().name, 'r', 'unchanged fields kept');
+      const byAuditorPatch = await call('PATCH', `/v1/console/alerts/rules/${id}`, {
+        as: auditor,
+        body: { enabled: false },
+      });
+      assert.equal(byAuditorPatch.statusCode, 403);
+      const byOperatorDelete = await call('DELETE', `/v1/console/alerts/rules/${id}`, { as: operator });
+      assert.equal(byOperatorDelete.statusCode, 403);
+      assert.equal((await call('DELETE', `/v1/console/alerts/rules/${id}`, { as: admin })).statusCode, 204);
     });
 
     test('pass rate: not below min_sessions; fires when failures dominate; signed webhook; cool-down', async () => {
