@@ -96,12 +96,10 @@ describe('console alerts in Chromium on the real server', { skip: SKIP_REASON, t
     const port = (hook.address() as AddressInfo).port;
     await page.fill(`${form} input[name="webhookUrl"]`, `http://127.0.0.1:${port}/alert`);
     await page.click(`${form} button[data-action="save-rule"]`);
-    await page
-      .waitForSelector('[data-notice="ok"]', { timeout: 10_000 })
-      .catch(async (err: unknown) => {
-        await shot(page, 'alerts-00-failed');
-        throw new Error(`${String(err)}\npage: ${await page.innerText('main')}\nerrors: ${b.errors.join('\n')}`);
-      });
+    await page.waitForSelector('[data-notice="ok"]', { timeout: 10_000 }).catch(async (err: unknown) => {
+      await shot(page, 'alerts-00-failed');
+      throw new Error(`${String(err)}\npage: ${await page.innerText('main')}\nerrors: ${b.errors.join('\n')}`);
+    });
     const secret = /[:：]\s*(\S+)$/.exec(await page.innerText('[data-notice="ok"]'))?.[1] ?? '';
     assert.match(secret, /^[A-Za-z0-9_-]{32}$/, 'the generated secret is shown once');
     await page.waitForSelector('[data-rule="e2e volume"]');
