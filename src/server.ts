@@ -129,6 +129,7 @@ export async function startServer(
       limits: { ...config.sessions, maxImageBytes: config.engine.maxImageBytes },
       ensureApp: (name) => core.accessKeys.ensureApp(name),
       registryPhotoKey: (appId, identity) => registry.photoKey(appId, identity),
+      blacklist: core.repos.blacklist,
     });
     const images = createImageSources({
       policy: { ...config.imageFetch, maxBytes: config.engine.maxImageBytes },
@@ -191,6 +192,7 @@ export async function startServer(
         identity: identityChecks,
         registryPhoto: (appId, identity) => registry.lookupPhoto(appId, identity),
         ocr: { readFront: async (image, options) => (await loadOcr()).readFront(image, options) },
+        statistics: consoleApi.statistics,
       },
       baidu: {
         keys: core.accessKeys,

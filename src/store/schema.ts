@@ -286,6 +286,23 @@ export interface AlertEventTable {
   delivery_error: string | null;
 }
 
+export type BlacklistKind = 'id_number' | 'ip';
+
+/** A blacklisted ID number or client address (migration 0009): keyed digest and masked display value only. */
+export interface BlacklistEntryTable {
+  id: Generated<number>;
+  /** null: every app. */
+  app_id: string | null;
+  kind: BlacklistKind;
+  /** keyring.digest("identity" | "client-ip", value), as the sessions store it. */
+  digest: string;
+  masked: string;
+  reason: string;
+  created_by: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp | null;
+}
+
 export interface Database {
   app: AppTable;
   access_key: AccessKeyTable;
@@ -306,7 +323,10 @@ export interface Database {
   alert_rule: AlertRuleTable;
   alert_event: AlertEventTable;
   export_job: ExportJobTable;
+  blacklist_entry: BlacklistEntryTable;
 }
+
+export type BlacklistEntryRow = Selectable<BlacklistEntryTable>;
 
 export type ExportJobRow = Selectable<ExportJobTable>;
 

@@ -261,6 +261,8 @@ export interface SessionServiceDeps {
   ensureApp?: (name: string) => Promise<{ id: string }>;
   /** The identity registry's photo of a person (compareSource registry; src/verify/identity/registry.ts photoKey). */
   registryPhotoKey?: (appId: string, identity: { name: string; idNumber: string }) => Promise<string | undefined>;
+  /** Control strategies (src/verify/blacklist.ts): listed ID-number / client-IP digests are refused; absent = none. */
+  blacklist?: { isListed(appId: string, kind: 'id_number' | 'ip', digest: string, at: Date): Promise<boolean> };
   now?: () => Date;
 }
 
@@ -396,6 +398,18 @@ export function createSessionService(deps: SessionServiceDeps) {
     }
   }
 
+  /** Refuses a listed ID-number or client-IP digest (forbidden, details.blacklisted). */
+  async function checkBlacklist(appId: string, kind: 'id_number' | 'ip', digest: string, at: Date) {
+    if (!deps.blacklist || !(await deps.blacklist.isListed(appId, kind, digest, at))) return;
+    throw new ShirenError(
+      'forbidden',
+      kind === 'ip'
+        ? 'Verification from this network is not allowed.'
+        : 'Verification of this ID number is not allowed.',
+      { details: { blacklisted: kind } },
+    );
+  }
+
   function needsIdentity(row: VerifySessionRow, plan: PlanRow) {
     return plan.identity_input !== 'none' && !row.identity_number_enc;
   }
@@ -445,6 +459,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       });
     }
     const identity = input.identity ? identityColumns(input.identity) : undefined;
+    if (identity) await checkBlacklist(appId, 'id_number', identity.identity_number_digest, now());
     const reference = input.referenceImage !== undefined ? await validatedReference(input.referenceImage) : undefined;
 
     const t = now();
@@ -539,6 +554,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         );
       const cols = identityColumns(identity);
       if (certificateType !== undefined) checkCertificateNumber(certificateType, normaliseIdentity(identity).idNumber);
+      await checkBlacklist(row.app_id, 'id_number', cols.identity_number_digest, now());
       await repos.sessions.update(row.id, { ...cols, identity_type: certificateType ?? null });
       await repos.audit.record({ actor, action: 'session.identity', target: row.id });
     },
@@ -737,6 +753,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       if ((await repos.attempts.countBySession(row.id)) > 0)
         throw new ShirenError('conflict', 'the identity cannot change after an attempt');
       const cols = identityColumns(identity);
+      await checkBlacklist(row.app_id, 'id_number', cols.identity_number_digest, now());
       await repos.sessions.update(row.id, cols);
       const id = normaliseIdentity(identity);
       return { identity: { name: maskName(id.name), idNumber: maskIdNumber(id.idNumber) } };
@@ -761,6 +778,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         );
       await referenceKey(row, plan);
       const digest = ipDigest(client.ip);
+      await checkBlacklist(row.app_id, 'ip', digest, t);
       await checkIpLimit(digest, t);
 
       const challenges = plan.liveness_mode === 'none' ? deps.challenges : requireChallenges();
@@ -810,6 +828,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       )
         throw new ShirenError('challenge_invalid', 'This challenge is not valid any more; start again.');
       const digest = ipDigest(client.ip);
+      await checkBlacklist(row.app_id, 'ip', digest, received);
       await checkIpLimit(digest, received);
       const refKey = await referenceKey(row, plan);
 

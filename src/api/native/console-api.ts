@@ -16,12 +16,14 @@ import type { ConsoleUsers } from '../../auth/console-users.js';
 import { ShirenError } from '../../errors.js';
 import type { AuditRepo } from '../../store/repos/audit-repo.js';
 import type { AlertService } from '../../verify/alerts.js';
+import type { BlacklistService } from '../../verify/blacklist.js';
 import type { ExportService } from '../../verify/exports.js';
 import type { RecordService } from '../../verify/records.js';
 import type { PlanService } from '../../verify/plans.js';
 import type { StatisticsService } from '../../verify/statistics.js';
 import { sendNativeError } from '../common/errors.js';
 import { consoleAlertRoutes } from './console-alert-routes.js';
+import { consoleBlacklistRoutes } from './console-blacklist-routes.js';
 import { consoleExportRoutes } from './console-export-routes.js';
 import { consoleKeyRoutes } from './console-key-routes.js';
 import { consolePlanRoutes } from './console-plan-routes.js';
@@ -52,6 +54,8 @@ export interface ConsoleApiDeps {
   audit: AuditRepo;
   /** Alert rules and events (routes under /alerts); absent, the routes are not registered. */
   alerts?: AlertService;
+  /** Blacklisted ID numbers and addresses (routes under /blacklist); absent, the routes are not registered. */
+  blacklist?: BlacklistService;
   publicUrl: string;
 }
 
@@ -143,4 +147,5 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   consolePlanRoutes(app, deps);
   if (deps.alerts) consoleAlertRoutes(app, { alerts: deps.alerts });
   if (deps.exports) consoleExportRoutes(app, deps.exports);
+  if (deps.blacklist) consoleBlacklistRoutes(app, { blacklist: deps.blacklist });
 };

@@ -6,6 +6,7 @@ import type { Core } from '../../core.js';
 import { createTransactor } from '../../store/repos/index.js';
 import { createExportService, type ExportLogger } from '../../verify/exports.js';
 import { createAlertService } from '../../verify/alerts.js';
+import { createBlacklistService } from '../../verify/blacklist.js';
 import { createRecordService } from '../../verify/records.js';
 import type { SessionService } from '../../verify/sessions.js';
 import { createPlanService, type PlanService } from '../../verify/plans.js';
@@ -59,6 +60,13 @@ export function consoleDeps(opts: {
       plans: repos.plans,
       audit: repos.audit,
       transaction: createTransactor(opts.core.store.db),
+      keyring,
+      ...clock,
+    }),
+    blacklist: createBlacklistService({
+      blacklist: repos.blacklist,
+      apps: repos.apps,
+      audit: repos.audit,
       keyring,
       ...clock,
     }),

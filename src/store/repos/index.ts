@@ -6,6 +6,7 @@ import { createAlertRepo } from './alert-repo.js';
 import { createAppRepo } from './app-repo.js';
 import { createAttemptRepo } from './attempt-repo.js';
 import { createAuditRepo } from './audit-repo.js';
+import { createBlacklistRepo } from './blacklist-repo.js';
 import { createCallbackRepo } from './callback-repo.js';
 import { createChallengeRepo } from './challenge-repo.js';
 import { createExportRepo } from './export-repo.js';
@@ -37,6 +38,7 @@ export function createRepos(db: Kysely<Database>) {
     registry: createRegistryRepo(db),
     alerts: createAlertRepo(db),
     exports: createExportRepo(db),
+    blacklist: createBlacklistRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;
