@@ -13,6 +13,8 @@ export interface StatisticsQuery {
   unit?: 'hour' | 'day';
   timeZone?: string;
   app?: string;
+  /** The app by id (the Cloudauth statistics Actions: the caller's app); wins over `app`. */
+  appId?: string;
   planId?: number;
 }
 
@@ -79,7 +81,9 @@ export function createStatisticsService(deps: { repos: Pick<Repos, 'records' | '
         buckets,
         codes,
       });
-      if (q.app) {
+      if (q.appId !== undefined) {
+        filter.appId = q.appId;
+      } else if (q.app) {
         const app = await deps.repos.apps.findByName(q.app);
         if (!app) return answer([], []);
         filter.appId = app.id;

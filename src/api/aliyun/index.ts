@@ -21,6 +21,7 @@ import { abortWhenClientGone } from '../common/abort.js';
 import { toShirenError } from '../common/errors.js';
 import { ALIYUN_ERRORS, AliyunGatewayError, AliyunResultError, RESULT_MESSAGES } from './errors.js';
 import { identityActions, type IdentityActionDeps } from './identity-actions.js';
+import { statisticsActions, type StatisticsActionDeps } from './statistics-actions.js';
 import {
   ACS3_ALGORITHM,
   parseAcs3Authorization,
@@ -39,7 +40,7 @@ export interface AliyunApiDeps {
   /** Allowed clock skew of Timestamp / x-acs-date, in seconds (both directions). */
   windowSeconds: number;
   faces: FaceService;
-  plans: Pick<PlanService, 'get'>;
+  plans: Pick<PlanService, 'get' | 'list'>;
   /** H5 sessions for InitFaceVerify / DescribeFaceVerify / DeleteFaceVerifyResult (absent: those Actions are off). */
   sessions?: Pick<SessionService, 'create' | 'get' | 'delete'>;
   /** Pictures by URL, OSS object or earlier CertifyId (src/verify/image-source.ts). */
@@ -56,6 +57,8 @@ export interface AliyunApiDeps {
   identity?: IdentityActionDeps['identity'];
   /** ID-card OCR for Id2MetaVerifyWithOCR / Id3MetaVerifyWithOCR (absent: they answer 410). */
   ocr?: IdentityActionDeps['ocr'];
+  /** Console statistics for DescribePageFaceVerifyData / DescribeSmartStatisticsPageList (statistics-actions.ts). */
+  statistics?: StatisticsActionDeps['statistics'];
   now?: () => Date;
 }
 
@@ -218,6 +221,7 @@ export const aliyunApi: FastifyPluginAsync<AliyunApiDeps> = async (app, deps) =>
     ),
     DescribeFaceGuardRisk: notSupported('DescribeFaceGuardRisk (there is no device-risk service)'),
     ...identityActions(deps),
+    ...statisticsActions(deps),
   };
   const sessions = deps.sessions;
   if (sessions) {
