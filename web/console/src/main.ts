@@ -6,6 +6,7 @@
 import './style.css';
 import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, type Statistics } from './api.js';
 import { alertTexts, renderAlertsInto } from './alerts.js';
+import { blacklistTexts, renderBlacklistInto } from './blacklist.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -92,6 +93,7 @@ function shell(screen: string, content: HTMLElement): void {
     ['#/users', t.navUsers],
     ['#/audit', t.navAudit],
     ['#/alerts', alertTexts(lang).navAlerts],
+    ['#/blacklist', blacklistTexts(lang).navBlacklist],
   ];
   const current = location.hash.split('/')[1] ?? 'records';
   root.replaceChildren(
@@ -919,6 +921,14 @@ function renderAlerts(): void {
   void renderAlertsInto({ lang, me: me!, box, guard, table, notice }, renderAlerts);
 }
 
+// ---- blacklist (web/console/src/blacklist.ts) ----------------------------------------------------------------
+
+function renderBlacklist(): void {
+  const box = el('div');
+  shell('blacklist', box);
+  void renderBlacklistInto({ lang, me: me!, box, guard, table }, renderBlacklist);
+}
+
 // ---- routing --------------------------------------------------------------------------------------------------
 
 function route(): void {
@@ -933,6 +943,7 @@ function route(): void {
   else if (parts[0] === 'users') void renderUsers();
   else if (parts[0] === 'audit') renderAudit();
   else if (parts[0] === 'alerts') renderAlerts();
+  else if (parts[0] === 'blacklist') renderBlacklist();
   else renderRecords();
 }
 

@@ -1,0 +1,199 @@
+/**
+ * The Blacklist screen (#/blacklist, docs/console.md "Blacklist"): ID numbers and client addresses the session engine
+ * refuses. Entries show only their masked value; admins and operators add and remove them (the server checks the role
+ * anyway), auditors see the list. Labels are kept here in both languages so the shared i18n table stays as it is.
+ */
+import { ApiError, type AppView, type Me } from './api.js';
+import { el, field, fmtTime, type Child } from './dom.js';
+import type { Lang } from './i18n.js';
+
+export interface BlacklistEntry {
+  id: number;
+  appId: string | null;
+  kind: 'id_number' | 'ip';
+  masked: string;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  active: boolean;
+}
+
+const zh = {
+  navBlacklist: '黑名单',
+  kind: '类型',
+  kind_id_number: '身份证号',
+  kind_ip: 'IP 地址',
+  value: '号码 / 地址',
+  app: '应用',
+  allApps: '全部应用',
+  reason: '原因',
+  expiresAt: '失效时间(可选)',
+  expires: '失效时间',
+  never: '永久',
+  createdBy: '添加人',
+  createdAt: '添加时间',
+  status: '状态',
+  active: '生效中',
+  expired: '已失效',
+  add: '加入黑名单',
+  remove: '移除',
+  confirmRemove: (m: string) => `将 ${m} 移出黑名单?`,
+  none: '黑名单为空',
+  readOnly: '只有管理员和操作员可以修改黑名单。',
+  storedNote: '只保存号码的密钥摘要和脱敏值,不保存原文。',
+};
+type BlacklistTexts = typeof zh;
+const en: BlacklistTexts = {
+  navBlacklist: 'Blacklist',
+  kind: 'Kind',
+  kind_id_number: 'ID number',
+  kind_ip: 'IP address',
+  value: 'Number / address',
+  app: 'App',
+  allApps: 'All apps',
+  reason: 'Reason',
+  expiresAt: 'Expires (optional)',
+  expires: 'Expires',
+  never: 'never',
+  createdBy: 'Added by',
+  createdAt: 'Added',
+  status: 'Status',
+  active: 'active',
+  expired: 'expired',
+  add: 'Add to blacklist',
+  remove: 'Remove',
+  confirmRemove: (m) => `Remove ${m} from the blacklist?`,
+  none: 'The blacklist is empty',
+  readOnly: 'Only admins and operators change the blacklist.',
+  storedNote: 'Only a keyed digest and the masked value are stored, never the number itself.',
+};
+
+export function blacklistTexts(lang: Lang): BlacklistTexts {
+  return lang === 'en' ? en : zh;
+}
+
+/** Calls the console API with the session's CSRF token (same errors as api.ts). */
+async function request<T>(me: Me, method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['x-csrf-token'] = me.csrfToken;
+  const res = await fetch(`/v1/console${path}`, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (res.status === 204) return undefined as T;
+  const json = (await res.json().catch(() => null)) as {
+    error?: { code?: string; message?: string; details?: Record<string, unknown> };
+  } | null;
+  if (!res.ok)
+    throw new ApiError(
+      res.status,
+      json?.error?.code ?? 'network',
+      json?.error?.message ?? `HTTP ${res.status}`,
+      json?.error?.details,
+    );
+  return json as T;
+}
+
+export interface BlacklistEnv {
+  lang: Lang;
+  me: Me;
+  box: HTMLElement;
+  guard: <T>(where: HTMLElement, fn: () => Promise<T>) => Promise<T | undefined>;
+  table: (head: string[], rows: Child[][], attrs?: Record<string, string>) => HTMLElement;
+}
+
+/** Fills env.box with the screen; `rerender` is called after a change. */
+export async function renderBlacklistInto(env: BlacklistEnv, rerender: () => void): Promise<void> {
+  const b = blacklistTexts(env.lang);
+  const { box, guard, me } = env;
+  box.replaceChildren(el('h1', b.navBlacklist));
+  const canChange = me.user.role === 'admin' || me.user.role === 'operator';
+  const data = await guard(box, async () => ({
+    entries: (await request<{ entries: BlacklistEntry[] }>(me, 'GET', '/blacklist')).entries,
+    apps: (await request<{ apps: AppView[] }>(me, 'GET', '/apps')).apps,
+  }));
+  if (!data) return;
+  const appName = (id: string | null) => (id === null ? b.allApps : (data.apps.find((a) => a.id === id)?.name ?? id));
+
+  if (canChange) {
+    const form = el(
+      'form.inline',
+      { 'data-form': 'blacklist' },
+      el(
+        'label',
+        b.kind,
+        el(
+          'select',
+          { name: 'kind' },
+          el('option', { value: 'id_number' }, b.kind_id_number),
+          el('option', { value: 'ip' }, b.kind_ip),
+        ),
+      ),
+      el('label', b.value, el('input', { name: 'value', required: true, maxlength: 64, autocomplete: 'off' })),
+      el(
+        'label',
+        b.app,
+        el(
+          'select',
+          { name: 'appId' },
+          el('option', { value: '' }, b.allApps),
+          ...data.apps.map((a) => el('option', { value: a.id }, a.name)),
+        ),
+      ),
+      el('label', b.reason, el('input', { name: 'reason', maxlength: 500 })),
+      el('label', b.expiresAt, el('input', { name: 'expiresAt', type: 'datetime-local' })),
+      el('button', { type: 'submit', 'data-action': 'add-blacklist' }, b.add),
+    ) as HTMLFormElement;
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const expires = field(form, 'expiresAt');
+      const body: Record<string, unknown> = {
+        kind: field(form, 'kind'),
+        value: field(form, 'value'),
+        reason: field(form, 'reason'),
+        ...(field(form, 'appId') ? { appId: field(form, 'appId') } : {}),
+        ...(expires ? { expiresAt: new Date(expires).toISOString() } : {}),
+      };
+      if (await guard(form, () => request(me, 'POST', '/blacklist', body))) rerender();
+    });
+    box.append(form, el('p.hint', b.storedNote));
+  } else box.append(el('p.readonly', b.readOnly));
+
+  box.append(
+    data.entries.length === 0
+      ? el('p', { 'data-empty': 'blacklist' }, b.none)
+      : env.table(
+          [b.kind, b.value, b.app, b.reason, b.createdBy, b.createdAt, b.expires, b.status, ''],
+          data.entries.map((e) => [
+            b[`kind_${e.kind}`],
+            el('code', { 'data-masked': e.masked }, e.masked),
+            appName(e.appId),
+            e.reason || '—',
+            e.createdBy,
+            fmtTime(e.createdAt),
+            e.expiresAt ? fmtTime(e.expiresAt) : b.never,
+            e.active ? b.active : b.expired,
+            canChange
+              ? el(
+                  'button.secondary',
+                  {
+                    type: 'button',
+                    'data-action': 'remove-blacklist',
+                    onclick: async () => {
+                      if (!confirm(b.confirmRemove(e.masked))) return;
+                      await guard(box, () => request(me, 'DELETE', `/blacklist/${e.id}`));
+                      rerender();
+                    },
+                  },
+                  b.remove,
+                )
+              : null,
+          ]),
+          { 'data-table': 'blacklist' },
+        ),
+  );
+}
