@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessKeyService, Principal } from '../../auth/access-keys.js';
 import { ShirenError, isShirenError } from '../../errors.js';
+import { constantTimeEqual } from '../../store/secret-box.js';
 import { ReceiptError, attemptOfReceipt, type AttemptReceipts } from '../../verify/attempt-receipt.js';
 import type { FaceService } from '../../verify/face-service.js';
 import { FAR_SCORES, type PlanService, type PlanView } from '../../verify/plans.js';
@@ -32,7 +33,6 @@ import {
   parseVolcAuthorization,
   parseXDate,
   sha256Hex,
-  signaturesEqual,
   volcSignature,
 } from './signature.js';
 
@@ -180,7 +180,7 @@ export const volcengineApi: FastifyPluginAsync<VolcengineApiDeps> = async (app, 
     });
     if (canonical === undefined)
       throw new ShirenError('signature_invalid', 'A header named in SignedHeaders is not in the request.');
-    if (!signaturesEqual(volcSignature(key.secret, auth, xDate, canonical), auth.signature))
+    if (!constantTimeEqual(volcSignature(key.secret, auth, xDate, canonical), auth.signature))
       throw new ShirenError(
         'signature_invalid',
         'The request signature we calculated does not match the signature you provided. Check your Secret Access Key and signing method.',

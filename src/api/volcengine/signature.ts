@@ -12,7 +12,7 @@
  * user-agent, presigned-expires and expect), values trimmed with inner whitespace collapsed; the body hash is the
  * X-Content-Sha256 header, which must equal the SHA-256 of the body received.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 export const VOLC_ALGORITHM = 'HMAC-SHA256';
@@ -160,10 +160,4 @@ export function volcSignature(
   const kService = hmac(kRegion, scope.service);
   const kSigning = hmac(kService, 'request');
   return createHmac('sha256', kSigning).update(stringToSign).digest('hex');
-}
-
-export function signaturesEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a.toLowerCase());
-  const bb = Buffer.from(b.toLowerCase());
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
