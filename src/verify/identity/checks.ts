@@ -27,23 +27,8 @@ export const PROVIDER_NAMES: readonly IdentityProviderName[] = ['registry', 'htt
 const HTTP_AUTH_PURPOSE = 'identity-http-authorization';
 const settingKey = (appId: string) => `identity:${appId}`;
 
-export interface CheckInput {
-  kind: CheckKind;
-  paramType?: ParamType;
-  name?: string;
-  idNumber?: string;
-  mobile?: string;
-  bankCard?: string;
-  plate?: string;
-  vehicleType?: string;
-  vin?: string;
-  validFrom?: string;
-  validTo?: string;
-  registerDate?: string;
-  face?: Buffer;
-  elements?: 2 | 3 | 4;
-  signal?: AbortSignal;
-}
+/** A check as callers give it: `paramType` defaults to "normal". */
+export type CheckInput = Omit<CheckRequest, 'paramType'> & { paramType?: ParamType };
 
 export interface CheckOutcome extends CheckAnswer {
   kind: CheckKind;

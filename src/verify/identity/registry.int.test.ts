@@ -9,11 +9,10 @@ import sharp from 'sharp';
 import { BACKENDS, testConfig } from '../../../test/helpers.js';
 import { openCore, type Core } from '../../core.js';
 import { isShirenError } from '../../errors.js';
-import { createIdentityChecks } from './checks.js';
+import { createIdentityChecks, type CheckInput } from './checks.js';
 import { md5 } from './md5-forms.js';
 import { createRegistryService, type RegistryService } from './registry.js';
 import { LI, md5Id, md5Name, NOBODY, registryCsv, WANG, ZHANG } from './test-fixtures.js';
-import type { CheckRequest } from './types.js';
 
 for (const backend of BACKENDS) {
   describe(`identity registry (${backend.name})`, () => {
@@ -113,8 +112,7 @@ for (const backend of BACKENDS) {
       assert.ok(keys.length >= 3 * 5);
     });
 
-    const check = (req: Omit<CheckRequest, 'paramType'> & { paramType?: 'normal' | 'md5' }) =>
-      registry.provider.check(appId, { paramType: 'normal', ...req });
+    const check = (req: CheckInput) => registry.provider.check(appId, { paramType: 'normal', ...req });
 
     test('id2: consistent, wrong name inconsistent, unknown person no record; md5 forms too', async () => {
       assert.equal((await check({ kind: 'id2', name: ZHANG.name, idNumber: ZHANG.idNumber })).result, 'consistent');

@@ -41,16 +41,13 @@ export const REGISTRY_COLUMNS = {
 } as const;
 export type RegistryColumn = keyof typeof REGISTRY_COLUMNS;
 
-export interface RegistryPersonInput {
+/** One registry row: the check fields it can answer, with name and ID number required. */
+export interface RegistryPersonInput extends Pick<
+  CheckRequest,
+  'mobile' | 'bankCard' | 'plate' | 'vehicleType' | 'vin' | 'validFrom' | 'validTo'
+> {
   name: string;
   idNumber: string;
-  mobile?: string;
-  bankCard?: string;
-  plate?: string;
-  vehicleType?: string;
-  vin?: string;
-  validFrom?: string;
-  validTo?: string;
   photo?: Buffer;
 }
 
