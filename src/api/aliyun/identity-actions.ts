@@ -41,6 +41,16 @@ const BIZ: Record<CheckOutcome['result'], string> = { consistent: '1', inconsist
 const empty = (name: string) => new AliyunResultError('400', `${RESULT_MESSAGES['400']}: ${name}`);
 const invalid = (message: string) => new AliyunResultError('401', `${RESULT_MESSAGES['401']}: ${message}`);
 
+/** A base64 picture parameter (decodeBase64Image), answered 401 "<field> is not base64" when it is not base64. */
+function base64Image(field: string, value: string): Buffer {
+  try {
+    return decodeBase64Image(field, value, MAX_FACE_BYTES);
+  } catch (err) {
+    if (err instanceof ShirenError && err.reason === 'invalid_request') throw invalid(`${field} is not base64`);
+    throw err;
+  }
+}
+
 function need(p: Params, ...names: string[]): void {
   for (const n of names) if (p[n] === undefined || p[n]!.trim() === '') throw empty(n);
 }
@@ -228,13 +238,7 @@ export function identityActions(deps: IdentityActionDeps): Record<string, Action
         );
       throw empty('CertFile');
     }
-    let image: Buffer;
-    try {
-      image = decodeBase64Image('CertFile', p.CertFile, MAX_FACE_BYTES);
-    } catch (err) {
-      if (err instanceof ShirenError && err.reason === 'invalid_request') throw invalid('CertFile is not base64');
-      throw err;
-    }
+    const image = base64Image('CertFile', p.CertFile);
     const read = await reader!.readFront(image, { signal: abortWhenClientGone(ctx.reply) });
     const { name, idNumber } = read.fields;
     const blocking = read.reasons.filter(
@@ -259,13 +263,7 @@ export function identityActions(deps: IdentityActionDeps): Record<string, Action
   const id3Ocr: Action = async (ctx) => {
     const p = ctx.params;
     if (!p.FaceFile) throw empty('FaceFile');
-    let face: Buffer;
-    try {
-      face = decodeBase64Image('FaceFile', p.FaceFile, MAX_FACE_BYTES);
-    } catch (err) {
-      if (err instanceof ShirenError && err.reason === 'invalid_request') throw invalid('FaceFile is not base64');
-      throw err;
-    }
+    const face = base64Image('FaceFile', p.FaceFile);
     const card = await readCard(ctx);
     const o = await run(ctx, { kind: 'id3', paramType: 'normal', ...card, face });
     return ok({ BizCode: BIZ[o.result] });
@@ -291,13 +289,7 @@ export function identityActions(deps: IdentityActionDeps): Record<string, Action
           );
         throw empty('FaceFile');
       }
-      let face: Buffer;
-      try {
-        face = decodeBase64Image('FaceFile', b64, MAX_FACE_BYTES);
-      } catch (err) {
-        if (err instanceof ShirenError && err.reason === 'invalid_request') throw invalid('FaceFile is not base64');
-        throw err;
-      }
+      const face = base64Image('FaceFile', b64);
       const o = await run(ctx, { kind: 'id3', paramType: pt, name: p.UserName!, idNumber: p.IdentifyNum!, face });
       return ok({ BizCode: BIZ[o.result] });
     },
