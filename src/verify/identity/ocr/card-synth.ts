@@ -10,7 +10,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { validityEnd } from './checks.js';
-import { gb11643CheckDigit, isoDate, validityYearsForAge } from './id-number.js';
+import { gb11643CheckChar } from '../rules/gb11643.js';
+import { validityYearsForAge } from '../rules/id-number.js';
+import { isoDate } from './id-number.js';
 import type { IdCardBackFields, IdCardFrontFields } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -128,7 +130,7 @@ export function synthPerson(r: Rand, options: SynthPersonOptions = {}): SynthPer
 
   const seq = int(r, 0, 99) * 10 + (sex === '男' ? 2 * int(r, 0, 4) + 1 : 2 * int(r, 0, 4));
   const first17 = `${div.code}${birthDate.replaceAll('-', '')}${String(seq).padStart(3, '0')}`;
-  const idNumber = first17 + gb11643CheckDigit(first17);
+  const idNumber = first17 + gb11643CheckChar(first17);
 
   // Issued at an age the card is still valid today for: pick the validity band first.
   const ageNow = Number(today.slice(0, 4)) - by;

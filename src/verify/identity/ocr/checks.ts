@@ -3,15 +3,15 @@
  * OCR service runs them on every read, and callers holding both sides may run checkBack again with the front's
  * birth date.
  */
-import { ageOn, decodeMainlandId, isCalendarDate, validityYearsForAge } from './id-number.js';
+import { ageOn, calendarDate, validityYearsForAge } from '../rules/id-number.js';
+import { decodeMainlandId } from './id-number.js';
 import type { IdCardBackFields, IdCardFrontFields, OcrReason } from './types.js';
 
 const FRONT_KEYS: (keyof IdCardFrontFields)[] = ['name', 'sex', 'ethnicity', 'birthDate', 'address', 'idNumber'];
 const BACK_KEYS: (keyof IdCardBackFields)[] = ['authority', 'validFrom', 'validTo'];
 
 function isIsoCalendarDate(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  return m !== null && isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]));
+  return /^\d{4}-\d{2}-\d{2}$/.test(s) && calendarDate(s.replaceAll('-', '')) !== undefined;
 }
 
 function todayIso(now: Date): string {

@@ -22,7 +22,8 @@ import type { IdCardBackRead, IdCardFrontRead, OcrLine, OcrReason } from './type
 
 export * from './types.js';
 export { checkBack, checkFront, type BackCheckOptions } from './checks.js';
-export { decodeMainlandId, gb11643CheckDigit } from './id-number.js';
+export { decodeMainlandId } from './id-number.js';
+export { gb11643CheckChar } from '../rules/gb11643.js';
 
 export interface IdCardOcrOptions {
   /**

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { mainlandIdChecksumOk } from '../../identity.js';
 import { rng, synthPerson } from './card-synth.js';
 import { checkBack, checkFront, validityEnd } from './checks.js';
-import { ageOn, decodeMainlandId, gb11643CheckDigit, validityYearsForAge } from './id-number.js';
+import { gb11643CheckChar } from '../rules/gb11643.js';
+import { ageOn, validityYearsForAge } from '../rules/id-number.js';
+import { decodeMainlandId } from './id-number.js';
 import { guessLayout, orderRows, parseBack, parseFront } from './parse.js';
 import type { IdCardFrontFields, OcrLine } from './types.js';
 
@@ -32,14 +34,14 @@ const FRONT: IdCardFrontFields = {
   idNumber: '',
 };
 FRONT.idNumber = '33010619900307' + '451';
-FRONT.idNumber += gb11643CheckDigit(FRONT.idNumber);
+FRONT.idNumber += gb11643CheckChar(FRONT.idNumber);
 
 test('GB 11643 check digit agrees with identity.ts and the standard example', () => {
-  assert.equal(gb11643CheckDigit('11010519491231002'), 'X');
+  assert.equal(gb11643CheckChar('11010519491231002'), 'X');
   const r = rng(7);
   for (let i = 0; i < 200; i++) {
     const first17 = Array.from({ length: 17 }, () => Math.floor(r() * 10)).join('');
-    const id = first17 + gb11643CheckDigit(first17);
+    const id = first17 + gb11643CheckChar(first17);
     assert.equal(mainlandIdChecksumOk(id), true, id);
     const wrong = first17 + (id[17] === '0' ? '1' : '0');
     assert.equal(mainlandIdChecksumOk(wrong), false, wrong);
@@ -151,10 +153,10 @@ test('front cross-field checks: birth, sex, checksum, format, future birth', () 
   const badCheck = FRONT.idNumber.slice(0, 17) + (FRONT.idNumber[17] === '1' ? '2' : '1');
   assert.deepEqual(codes({ idNumber: badCheck }), ['ocr_number_checksum_invalid']);
   const noDate = '33010619901307451';
-  assert.deepEqual(codes({ idNumber: noDate + gb11643CheckDigit(noDate) }), ['ocr_number_format_invalid']);
+  assert.deepEqual(codes({ idNumber: noDate + gb11643CheckChar(noDate) }), ['ocr_number_format_invalid']);
   assert.deepEqual(codes({ birthDate: '1990-02-30' }), ['ocr_birth_date_invalid', 'ocr_birth_mismatch']);
   const future = '33010620270307451';
-  assert.deepEqual(codes({ birthDate: '2027-03-07', idNumber: future + gb11643CheckDigit(future) }), [
+  assert.deepEqual(codes({ birthDate: '2027-03-07', idNumber: future + gb11643CheckChar(future) }), [
     'ocr_birth_date_invalid',
   ]);
 });

@@ -5,7 +5,8 @@
  * boxes reads the same. A field's value is the text between its label and the next label found. Nothing is filled in
  * from another field: what was not read stays absent.
  */
-import { isCalendarDate, isoDate } from './id-number.js';
+import { calendarDate } from '../rules/id-number.js';
+import { isoDate } from './id-number.js';
 import type { IdCardBackFields, IdCardFrontFields, OcrLine } from './types.js';
 
 interface Ch {
@@ -318,10 +319,7 @@ export function parseFront(lines: readonly OcrLine[]): ParsedSide<IdCardFrontFie
 
 /** 'YYYYMMDD' digits → ISO date, or null when not a calendar date. */
 function dateFromDigits(d: string): string | null {
-  const y = Number(d.slice(0, 4));
-  const m = Number(d.slice(4, 6));
-  const day = Number(d.slice(6, 8));
-  return isCalendarDate(y, m, day) ? isoDate(y, m, day) : null;
+  return calendarDate(d) ?? null;
 }
 
 export function parseBack(lines: readonly OcrLine[]): ParsedSide<IdCardBackFields> {

@@ -160,10 +160,22 @@ function addYears(iso: string, years: number): string[] {
   return [`${y}-${md}`];
 }
 
-function ageOn(birth: string, on: string): number {
+/** Whole years from birth to a date (both YYYY-MM-DD). */
+export function ageOn(birth: string, on: string): number {
   let age = Number(on.slice(0, 4)) - Number(birth.slice(0, 4));
   if (on.slice(5) < birth.slice(5)) age--;
   return age;
+}
+
+/**
+ * The validity period the Resident Identity Card Law (art. 5) gives a card issued at this age: under 16 → 5 years,
+ * 16–25 → 10, 26–45 → 20, 46 and over → long-term.
+ */
+export function validityYearsForAge(age: number): 5 | 10 | 20 | 'long_term' {
+  if (age < 16) return 5;
+  if (age <= 25) return 10;
+  if (age <= 45) return 20;
+  return 'long_term';
 }
 
 /**
@@ -193,7 +205,7 @@ export function checkIdValidity(
   if (start > today) reasons.push('validity_start_in_future');
   const age = ageOn(birth, start);
   info.ageAtIssue = age;
-  info.expectedTerm = age < 16 ? 5 : age <= 25 ? 10 : age <= 45 ? 20 : 'long_term';
+  info.expectedTerm = validityYearsForAge(age);
   if (longTerm) info.actualTerm = 'long_term';
   else {
     const years = Number(end!.slice(0, 4)) - Number(start.slice(0, 4));
