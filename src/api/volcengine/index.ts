@@ -280,7 +280,7 @@ function sendVolcError(err: unknown, request: FastifyRequest, reply: FastifyRepl
     request.log.info({ code: err.code }, 'cv business code');
     return business(err.status, err.code, err.message, err.sub);
   }
-  const e = isShirenError(err) ? err : toShirenError(err);
+  const e = toShirenError(err);
   if (e.reason === 'internal') request.log.error({ err: e.cause ?? err }, 'unhandled error');
   else request.log.info({ reason: e.reason }, 'request failed');
   request.shirenReason = e.reason;
