@@ -3,7 +3,7 @@
  * create or edit one (admins only; the server checks it anyway), and the recent events with the webhook outcome.
  * Its labels are kept here in both languages so the shared i18n table stays as it is.
  */
-import { ApiError, type Me, type PlanView } from './api.js';
+import { call, type Me, type PlanView } from './api.js';
 import { el, field, fmtTime, type Child } from './dom.js';
 import type { Lang } from './i18n.js';
 
@@ -139,31 +139,6 @@ export function alertTexts(lang: Lang): AlertTexts {
   return lang === 'en' ? en : zh;
 }
 
-/** Calls the console API with the session's CSRF token (same errors as api.ts). */
-async function request<T>(me: Me, method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET') headers['x-csrf-token'] = me.csrfToken;
-  const res = await fetch(`/v1/console${path}`, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  if (res.status === 204) return undefined as T;
-  const json = (await res.json().catch(() => null)) as {
-    error?: { code?: string; message?: string; details?: Record<string, unknown> };
-  } | null;
-  if (!res.ok)
-    throw new ApiError(
-      res.status,
-      json?.error?.code ?? 'network',
-      json?.error?.message ?? `HTTP ${res.status}`,
-      json?.error?.details,
-    );
-  return json as T;
-}
-
 export interface AlertsEnv {
   lang: Lang;
   me: Me;
@@ -194,9 +169,9 @@ export async function renderAlertsInto(env: AlertsEnv, rerender: () => void, mes
   const { box, guard, me } = env;
   box.replaceChildren(el('h1', a.navAlerts));
   const data = await guard(box, async () => ({
-    rules: (await request<{ rules: AlertRule[] }>(me, 'GET', '/alerts/rules')).rules,
-    events: (await request<{ events: AlertEvent[] }>(me, 'GET', '/alerts/events?limit=50')).events,
-    plans: (await request<{ plans: PlanView[] }>(me, 'GET', '/plans')).plans,
+    rules: (await call<{ rules: AlertRule[] }>('GET', '/alerts/rules')).rules,
+    events: (await call<{ events: AlertEvent[] }>('GET', '/alerts/events?limit=50')).events,
+    plans: (await call<{ plans: PlanView[] }>('GET', '/plans')).plans,
   }));
   if (!data) return;
   if (message) box.append(message); // after the load: guard() clears notices
@@ -266,8 +241,8 @@ export async function renderAlertsInto(env: AlertsEnv, rerender: () => void, mes
     const id = editing?.id;
     const saved = await guard(form, () =>
       id === undefined
-        ? request<AlertRule>(me, 'POST', '/alerts/rules', body)
-        : request<AlertRule>(me, 'PATCH', `/alerts/rules/${id}`, body),
+        ? call<AlertRule>('POST', '/alerts/rules', body)
+        : call<AlertRule>('PATCH', `/alerts/rules/${id}`, body),
     );
     if (!saved) return;
     if (saved.webhookSecret) await renderAlertsInto(env, rerender, env.notice(a.secretOnce(saved.webhookSecret), 'ok'));
@@ -319,7 +294,7 @@ export async function renderAlertsInto(env: AlertsEnv, rerender: () => void, mes
                   type: 'button',
                   'data-action': r.enabled ? 'disable-rule' : 'enable-rule',
                   onclick: async () => {
-                    if (await guard(box, () => request(me, 'PATCH', `/alerts/rules/${r.id}`, { enabled: !r.enabled })))
+                    if (await guard(box, () => call('PATCH', `/alerts/rules/${r.id}`, { enabled: !r.enabled })))
                       rerender();
                   },
                 },
@@ -332,7 +307,7 @@ export async function renderAlertsInto(env: AlertsEnv, rerender: () => void, mes
                   'data-action': 'delete-rule',
                   onclick: async () => {
                     if (!confirm(a.confirmDelete(r.name))) return;
-                    await guard(box, () => request(me, 'DELETE', `/alerts/rules/${r.id}`));
+                    await guard(box, () => call('DELETE', `/alerts/rules/${r.id}`));
                     rerender();
                   },
                 },

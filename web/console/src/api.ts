@@ -163,7 +163,8 @@ export interface ExportView {
 const BASE = '/v1/console';
 let csrf = '';
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** Calls the console API, with the CSRF token of the current session on every change. */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;

@@ -3,7 +3,7 @@
  * refuses. Entries show only their masked value; admins and operators add and remove them (the server checks the role
  * anyway), auditors see the list. Labels are kept here in both languages so the shared i18n table stays as it is.
  */
-import { ApiError, type AppView, type Me } from './api.js';
+import { call, type AppView, type Me } from './api.js';
 import { el, field, fmtTime, type Child } from './dom.js';
 import type { Lang } from './i18n.js';
 
@@ -73,31 +73,6 @@ export function blacklistTexts(lang: Lang): BlacklistTexts {
   return lang === 'en' ? en : zh;
 }
 
-/** Calls the console API with the session's CSRF token (same errors as api.ts). */
-async function request<T>(me: Me, method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET') headers['x-csrf-token'] = me.csrfToken;
-  const res = await fetch(`/v1/console${path}`, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  if (res.status === 204) return undefined as T;
-  const json = (await res.json().catch(() => null)) as {
-    error?: { code?: string; message?: string; details?: Record<string, unknown> };
-  } | null;
-  if (!res.ok)
-    throw new ApiError(
-      res.status,
-      json?.error?.code ?? 'network',
-      json?.error?.message ?? `HTTP ${res.status}`,
-      json?.error?.details,
-    );
-  return json as T;
-}
-
 export interface BlacklistEnv {
   lang: Lang;
   me: Me;
@@ -113,8 +88,8 @@ export async function renderBlacklistInto(env: BlacklistEnv, rerender: () => voi
   box.replaceChildren(el('h1', b.navBlacklist));
   const canChange = me.user.role === 'admin' || me.user.role === 'operator';
   const data = await guard(box, async () => ({
-    entries: (await request<{ entries: BlacklistEntry[] }>(me, 'GET', '/blacklist')).entries,
-    apps: (await request<{ apps: AppView[] }>(me, 'GET', '/apps')).apps,
+    entries: (await call<{ entries: BlacklistEntry[] }>('GET', '/blacklist')).entries,
+    apps: (await call<{ apps: AppView[] }>('GET', '/apps')).apps,
   }));
   if (!data) return;
   const appName = (id: string | null) => (id === null ? b.allApps : (data.apps.find((a) => a.id === id)?.name ?? id));
@@ -158,7 +133,7 @@ export async function renderBlacklistInto(env: BlacklistEnv, rerender: () => voi
         ...(field(form, 'appId') ? { appId: field(form, 'appId') } : {}),
         ...(expires ? { expiresAt: new Date(expires).toISOString() } : {}),
       };
-      if (await guard(form, () => request(me, 'POST', '/blacklist', body))) rerender();
+      if (await guard(form, () => call('POST', '/blacklist', body))) rerender();
     });
     box.append(form, el('p.hint', b.storedNote));
   } else box.append(el('p.readonly', b.readOnly));
@@ -185,7 +160,7 @@ export async function renderBlacklistInto(env: BlacklistEnv, rerender: () => voi
                     'data-action': 'remove-blacklist',
                     onclick: async () => {
                       if (!confirm(b.confirmRemove(e.masked))) return;
-                      await guard(box, () => request(me, 'DELETE', `/blacklist/${e.id}`));
+                      await guard(box, () => call('DELETE', `/blacklist/${e.id}`));
                       rerender();
                     },
                   },
