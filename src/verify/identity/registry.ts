@@ -86,6 +86,10 @@ export function maskPlate(v: string): string {
   const c = [...v];
   return c.slice(0, 2).join('') + '*'.repeat(Math.max(0, c.length - 4)) + c.slice(-2).join('');
 }
+/** VINs keep the maker code and the last four: "LSVAM4187C2184847" → "LSV**********4847". */
+export function maskVin(v: string): string {
+  return v.slice(0, 3) + '*'.repeat(10) + v.slice(-4);
+}
 
 const YMD = /^\d{8}$/;
 function validYmd(v: string): boolean {
@@ -162,7 +166,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
       bankCard: card && maskCard(card),
       plate: plate && maskPlate(plate),
       vehicleType: row.vehicle_type,
-      vin: vin && vin.slice(0, 3) + '*'.repeat(10) + vin.slice(-4),
+      vin: vin && maskVin(vin),
       validity,
       photo: row.photo_blob_key !== null,
       createdAt: new Date(row.created_at).toISOString(),
@@ -355,7 +359,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
     return {
       vehicleNum: plate && maskPlate(plate),
       ...(row.vehicle_type ? { vehicleType: row.vehicle_type } : {}),
-      ...(vin ? { vin: vin.slice(0, 3) + '*'.repeat(10) + vin.slice(-4) } : {}),
+      ...(vin ? { vin: maskVin(vin) } : {}),
       source: 'registry',
     };
   }
