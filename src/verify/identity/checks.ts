@@ -107,8 +107,10 @@ export interface IdentityCheckDeps {
 export function createIdentityChecks(deps: IdentityCheckDeps) {
   const authBox = deps.keyring.box(HTTP_AUTH_PURPOSE);
   const breakers = new Map<string, CircuitBreaker>();
+  const breakerKey = (appId: string, s: Pick<HttpUpstreamSettings, 'url' | 'failureThreshold' | 'cooldownMs'>) =>
+    `${appId} ${s.url} ${s.failureThreshold} ${s.cooldownMs}`;
   const breakerFor = (appId: string, s: HttpUpstreamSettings) => {
-    const k = `${appId} ${s.url} ${s.failureThreshold} ${s.cooldownMs}`;
+    const k = breakerKey(appId, s);
     let b = breakers.get(k);
     if (!b) breakers.set(k, (b = createCircuitBreaker(s)));
     return b;
@@ -121,7 +123,7 @@ export function createIdentityChecks(deps: IdentityCheckDeps) {
   function viewOf(appId: string, s: StoredSettings): IdentitySettingsView {
     if (!s.http) return { defaultProvider: s.defaultProvider, http: null };
     const { authorizationEnc, ...rest } = s.http;
-    const b = breakers.get(`${appId} ${rest.url} ${rest.failureThreshold} ${rest.cooldownMs}`);
+    const b = breakers.get(breakerKey(appId, rest));
     return {
       defaultProvider: s.defaultProvider,
       http: { ...rest, authorizationSet: authorizationEnc !== undefined, breaker: b?.state() ?? 'closed' },
