@@ -9,7 +9,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { BACKENDS, testConfig } from '../../../test/helpers.js';
 import { buildApp } from '../../app.js';
 import { bootstrapFirstRun } from '../../auth/bootstrap.js';
@@ -20,15 +20,12 @@ import { createJobs } from '../../verify/jobs.js';
 import { createPlanService } from '../../verify/plans.js';
 import { createSessionService, type SessionFaces } from '../../verify/sessions.js';
 import { consoleDeps } from './console-deps.js';
+import { consoleClient, type Signed } from './console-test-helpers.js';
 
 const ORIGIN = 'https://console.example.com';
 const noFaces = {} as SessionFaces;
 const MIN = 60_000;
 
-interface Signed {
-  cookie: string;
-  csrf: string;
-}
 interface Received {
   url: string;
   headers: IncomingHttpHeaders;
@@ -54,30 +51,7 @@ for (const backend of BACKENDS) {
     let clock = new Date('2026-06-01T08:00:00Z');
     const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
 
-    function call(
-      method: string,
-      url: string,
-      opts: { as?: Signed; body?: unknown; csrf?: string | null } = {},
-    ): Promise<LightMyRequestResponse> {
-      const headers: Record<string, string> = {};
-      if (opts.as) headers.cookie = opts.as.cookie;
-      const csrf = opts.csrf === undefined ? opts.as?.csrf : opts.csrf;
-      if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      return app.inject({
-        method: method as 'GET',
-        url,
-        headers,
-        remoteAddress: '203.0.113.10',
-        ...(opts.body !== undefined ? { payload: JSON.stringify(opts.body) } : {}),
-      });
-    }
-
-    async function signIn(username: string, password: string): Promise<Signed> {
-      const res = await call('POST', '/v1/console/session', { body: { username, password } });
-      assert.equal(res.statusCode, 200, res.body);
-      return { cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: res.json().csrfToken };
-    }
+    const { call, signIn } = consoleClient({ app: () => app, ip: '203.0.113.10' });
 
     async function addUser(username: string, role: string): Promise<Signed> {
       const password = `long enough password ${username.length}`;

@@ -15,6 +15,7 @@ import { createTransactor } from '../../store/repos/index.js';
 import { createPlanService } from '../../verify/plans.js';
 import { createSessionService, type SessionFaces } from '../../verify/sessions.js';
 import { consoleDeps } from './console-deps.js';
+import { consoleClient, type Signed } from './console-test-helpers.js';
 import { planRoutes } from './plan-routes.js';
 import { sessionRoutes } from './session-routes.js';
 
@@ -22,11 +23,6 @@ const ORIGIN = 'https://console.example.com';
 const ID_A = '11010519491231002X';
 const ID_B = '110101199003074514';
 const noFaces = {} as SessionFaces;
-
-interface Signed {
-  cookie: string;
-  csrf: string;
-}
 
 for (const backend of BACKENDS) {
   describe(`console API on ${backend.name}`, () => {
@@ -39,32 +35,7 @@ for (const backend of BACKENDS) {
     const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
     let admin: Signed;
 
-    function call(
-      method: string,
-      url: string,
-      opts: { as?: Signed; body?: unknown; csrf?: string | null; ip?: string; headers?: Record<string, string> } = {},
-    ): Promise<LightMyRequestResponse> {
-      const headers: Record<string, string> = { ...opts.headers };
-      if (opts.as) headers.cookie = opts.as.cookie;
-      const csrf = opts.csrf === undefined ? opts.as?.csrf : opts.csrf;
-      if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      if (url.startsWith('/v1/') && !url.startsWith('/v1/console')) headers.authorization ??= bearer;
-      return app.inject({
-        method: method as 'GET',
-        url,
-        headers,
-        remoteAddress: opts.ip ?? '203.0.113.10',
-        ...(opts.body !== undefined ? { payload: JSON.stringify(opts.body) } : {}),
-      });
-    }
-
-    async function signIn(username: string, password: string, ip?: string): Promise<Signed> {
-      const res = await call('POST', '/v1/console/session', { body: { username, password }, ...(ip ? { ip } : {}) });
-      assert.equal(res.statusCode, 200, res.body);
-      const set = String(res.headers['set-cookie']);
-      return { cookie: set.split(';')[0]!, csrf: res.json().csrfToken };
-    }
+    const { call, signIn } = consoleClient({ app: () => app, ip: '203.0.113.10', bearer: () => bearer });
 
     async function auditActions(actor: string): Promise<string[]> {
       const res = await call('GET', `/v1/console/audit?actor=${encodeURIComponent(actor)}&limit=500`, { as: admin });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { BACKENDS, testConfig } from '../../../test/helpers.js';
 import { buildApp } from '../../app.js';
 import { bootstrapFirstRun } from '../../auth/bootstrap.js';
@@ -16,6 +16,7 @@ import { createTransactor } from '../../store/repos/index.js';
 import { createPlanService } from '../../verify/plans.js';
 import { createSessionService, type SessionFaces, type SessionService } from '../../verify/sessions.js';
 import { consoleDeps } from './console-deps.js';
+import { consoleClient, type Signed } from './console-test-helpers.js';
 
 const ORIGIN = 'https://console.example.com';
 const noFaces = {} as SessionFaces;
@@ -23,11 +24,6 @@ const LISTED_ID = '11010519491231002X';
 const OTHER_ID = '110101199003074514';
 const LISTED_IP = '203.0.113.77';
 const OTHER_IP = '198.51.100.9';
-
-interface Signed {
-  cookie: string;
-  csrf: string;
-}
 
 async function refusal(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -57,30 +53,7 @@ for (const backend of BACKENDS) {
     let otherAppPlan: number;
     let clock = new Date('2026-06-01T08:00:00Z');
 
-    function call(
-      method: string,
-      url: string,
-      opts: { as?: Signed; body?: unknown; csrf?: string | null; ip?: string } = {},
-    ): Promise<LightMyRequestResponse> {
-      const headers: Record<string, string> = {};
-      if (opts.as) headers.cookie = opts.as.cookie;
-      const csrf = opts.csrf === undefined ? opts.as?.csrf : opts.csrf;
-      if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      return app.inject({
-        method: method as 'GET',
-        url,
-        headers,
-        remoteAddress: opts.ip ?? '192.0.2.10',
-        ...(opts.body !== undefined ? { payload: JSON.stringify(opts.body) } : {}),
-      });
-    }
-
-    async function signIn(username: string, password: string): Promise<Signed> {
-      const res = await call('POST', '/v1/console/session', { body: { username, password } });
-      assert.equal(res.statusCode, 200, res.body);
-      return { cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: res.json().csrfToken };
-    }
+    const { call, signIn } = consoleClient({ app: () => app, ip: '192.0.2.10' });
 
     async function addUser(username: string, role: string): Promise<Signed> {
       const password = `long enough password ${username.length}`;

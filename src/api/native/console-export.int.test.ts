@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { BACKENDS, testConfig } from '../../../test/helpers.js';
 import { buildApp } from '../../app.js';
 import { bootstrapFirstRun } from '../../auth/bootstrap.js';
@@ -19,6 +19,7 @@ import { CSV_COLUMNS, csvCell, type ExportService } from '../../verify/exports.j
 import { createPlanService } from '../../verify/plans.js';
 import { createSessionService, type SessionFaces } from '../../verify/sessions.js';
 import { consoleDeps } from './console-deps.js';
+import { consoleClient, type Signed } from './console-test-helpers.js';
 import { planRoutes } from './plan-routes.js';
 import { sessionRoutes } from './session-routes.js';
 
@@ -26,11 +27,6 @@ const ORIGIN = 'https://console.example.com';
 const ID_A = '11010519491231002X';
 const ID_B = '110101199003074514';
 const noFaces = {} as SessionFaces;
-
-interface Signed {
-  cookie: string;
-  csrf: string;
-}
 
 /** A small RFC 4180 parser (quoted cells, doubled quotes, CRLF), to read the file back independently. */
 function parseCsv(text: string): string[][] {
@@ -92,31 +88,7 @@ for (const backend of BACKENDS) {
     let planId: number;
     const tokens: string[] = [];
 
-    function call(
-      method: string,
-      url: string,
-      opts: { as?: Signed; body?: unknown; csrf?: string | null } = {},
-    ): Promise<LightMyRequestResponse> {
-      const headers: Record<string, string> = {};
-      if (opts.as) headers.cookie = opts.as.cookie;
-      const csrf = opts.csrf === undefined ? opts.as?.csrf : opts.csrf;
-      if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      if (url.startsWith('/v1/') && !url.startsWith('/v1/console')) headers.authorization = bearer;
-      return app.inject({
-        method: method as 'GET',
-        url,
-        headers,
-        remoteAddress: '203.0.113.20',
-        ...(opts.body !== undefined ? { payload: JSON.stringify(opts.body) } : {}),
-      });
-    }
-
-    async function signIn(username: string, password: string): Promise<Signed> {
-      const res = await call('POST', '/v1/console/session', { body: { username, password } });
-      assert.equal(res.statusCode, 200, res.body);
-      return { cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: res.json().csrfToken };
-    }
+    const { call, signIn } = consoleClient({ app: () => app, ip: '203.0.113.20', bearer: () => bearer });
 
     async function exportDone(as: Signed, filters: Record<string, unknown>) {
       const res = await call('POST', '/v1/console/exports', { as, body: filters });
