@@ -8,54 +8,17 @@
  * downloads it. Screenshots: test-results/console/*.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
-import { REPO_ROOT } from '../test/helpers.js';
+import { ensureConsoleBuild, shot, signIn } from './console-helpers.js';
 import { launch, SKIP_REASON, type LaunchedBrowser } from './browser.js';
 import { nativeCall, serve, type Served } from './serve.js';
 
-const CONSOLE_ROOT = path.join(REPO_ROOT, 'web/console');
-const SHOTS = path.join(REPO_ROOT, 'test-results/console');
 const ID_NUMBER = '11010519491231002X';
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === 'dist' || e.name === 'node_modules') continue;
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds web/console unless its dist is newer than every source file. */
-async function ensureConsoleBuild(): Promise<void> {
-  const index = path.join(CONSOLE_ROOT, 'dist/index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(CONSOLE_ROOT)) return;
-  const { build } = await import('vite');
-  await build({ configFile: path.join(CONSOLE_ROOT, 'vite.config.ts'), logLevel: 'warn' });
-}
 
 /** Page errors, minus the 401/403 answers the browser logs for refused calls the test provokes on purpose. */
 const unexpected = (errors: string[]) =>
   errors.filter((e) => !/^console: Failed to load resource: the server responded with a status of 40[13] /.test(e));
-
-async function shot(page: Page, name: string) {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function signIn(page: Page, base: string, username: string, password: string) {
-  await page.goto(`${base}/console/`);
-  await page.waitForSelector('[data-screen="sign-in"]');
-  await page.fill('input[name="username"]', username);
-  await page.fill('input[name="password"]', password);
-  await page.click('form[data-form="sign-in"] button[type="submit"]');
-  await page.waitForSelector(`[data-user="${username}"]`);
-}
 
 describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout: 300_000 }, () => {
   let server: Served;
