@@ -176,6 +176,8 @@ export interface VerifySessionTable {
   media_purge_at: Timestamp;
   client_ip_digest: string | null;
   user_agent: string | null;
+  /** Started from the console's plan preview link (migration 0015): left out of statistics and alerts. */
+  preview: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface VerifyAttemptTable {
@@ -284,6 +286,10 @@ export interface AlertEventTable {
   details: Json;
   delivered_at: Timestamp | null;
   delivery_error: string | null;
+  /** Webhook POSTs made so far (migration 0015). */
+  delivery_attempts: ColumnType<number, number | undefined, number>;
+  /** When the job loop tries the webhook again; null: delivered, given up, or no webhook. */
+  next_delivery_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export type BlacklistKind = 'id_number' | 'ip';

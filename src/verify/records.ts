@@ -41,6 +41,8 @@ export interface RecordSummary {
   finishedAt: string | null;
   identity: { name: string; idNumber: string } | null;
   result: { passed: boolean; code: string; score: number | null; threshold: number | null } | null;
+  /** Started from the console's plan preview link (not counted in statistics). */
+  preview: boolean;
 }
 
 export interface RecordDetail extends SessionView {
@@ -48,6 +50,7 @@ export interface RecordDetail extends SessionView {
   plan: { id: number; name: string; livenessMode: string; compareSource: string; thresholdScore: number };
   /** Per attempt: frame count, best frame, the liveness verifier's measurements (quality fields). */
   analysis: { order: number; details: unknown }[];
+  preview: boolean;
 }
 
 function badField(field: string, message: string): never {
@@ -176,6 +179,7 @@ export function createRecordService(deps: {
             r && typeof r.code === 'string'
               ? { passed: r.passed === true, code: r.code, score: r.score ?? null, threshold: r.threshold ?? null }
               : null,
+          preview: row.preview,
         };
       });
       const last = rows.at(-1);
@@ -201,6 +205,7 @@ export function createRecordService(deps: {
           thresholdScore: plan?.threshold_score ?? 0,
         },
         analysis: attempts.map((a) => ({ order: a.order, details: a.details ?? null })),
+        preview: row.preview,
       };
     },
 

@@ -418,7 +418,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     appId: string,
     input: CreateSessionInput,
     actor: string,
-    extra: { clientIpDigest?: string } = {},
+    extra: { clientIpDigest?: string; preview?: boolean } = {},
   ): Promise<{ sessionId: string; token: string; url: string; expiresAt: string }> {
     const plan = Number.isSafeInteger(input.planId) ? await repos.plans.findById(input.planId) : undefined;
     if (!plan || plan.app_id !== appId) throw new ShirenError('not_found', `no plan ${input.planId}`);
@@ -491,12 +491,18 @@ export function createSessionService(deps: SessionServiceDeps) {
         media_purge_at: new Date(expiresAt.getTime() + plan.media_retention_hours * HOUR),
         client_ip_digest: extra.clientIpDigest ?? null,
         user_agent: null,
+        preview: extra.preview ?? false,
       });
     } catch (err) {
       if (referenceKey) await deps.blobs.delete(referenceKey).catch(() => undefined);
       throw err;
     }
-    await repos.audit.record({ actor, action: 'session.create', target: id, details: { planId: plan.id } });
+    await repos.audit.record({
+      actor,
+      action: 'session.create',
+      target: id,
+      details: { planId: plan.id, ...(extra.preview ? { preview: true } : {}) },
+    });
     return {
       sessionId: id,
       token,

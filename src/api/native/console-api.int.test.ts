@@ -335,6 +335,100 @@ for (const backend of BACKENDS) {
       assert.ok(actions.includes('plan.create') && actions.includes('plan.update'));
     });
 
+    test('plans: every setting edited through the console, the failing field named; a preview session', async () => {
+      const created = await call('POST', '/v1/console/plans', {
+        as: admin,
+        body: { app: 'shop', settings: { name: 'preview plan', livenessMode: 'none', identityInput: 'preset' } },
+      });
+      assert.equal(created.statusCode, 200, created.body);
+      const id = created.json().plan.id as number;
+      const every = {
+        name: 'preview plan 2',
+        livenessMode: 'action',
+        actionCount: 3,
+        actionPool: ['blink', 'nod', 'mouth'],
+        compareSource: 'registry',
+        identityInput: 'preset',
+        identityProvider: 'registry',
+        threshold: { score: 75.5 },
+        passiveLivenessThreshold: 0.4,
+        maxAttempts: 5,
+        invalidateOnFailure: true,
+        successUrl: 'https://shop.example.com/ok',
+        failureUrl: 'https://shop.example.com/no',
+        callbackUrl: 'https://shop.example.com/cb',
+        resultRetentionHours: 48,
+        mediaRetentionHours: 12,
+      };
+      const edited = await call('PATCH', `/v1/console/plans/${id}`, { as: admin, body: every });
+      assert.equal(edited.statusCode, 200, edited.body);
+      const plan = edited.json().plan;
+      for (const [k, v] of Object.entries(every)) {
+        if (k === 'threshold') assert.deepEqual(plan.threshold, { score: 75.5, far: null });
+        else assert.deepEqual(plan[k], v, k);
+      }
+      assert.equal(plan.callbackSecretSet, true);
+      assert.equal(edited.json().callbackSecret.length, 32, 'a generated callback secret, shown once');
+      for (const [body, field] of [
+        [{ actionCount: 4 }, 'actionPool'],
+        [{ threshold: { far: '1e-9' } }, 'threshold.far'],
+        [{ passiveLivenessThreshold: 2 }, 'passiveLivenessThreshold'],
+        [{ mediaRetentionHours: 49 }, 'mediaRetentionHours'],
+        [{ successUrl: 'ftp://x' }, 'successUrl'],
+        [{ identityInput: 'none' }, 'identityInput'],
+      ] as const) {
+        const res = await call('PATCH', `/v1/console/plans/${id}`, { as: admin, body });
+        assert.equal(res.statusCode, 400, JSON.stringify(body));
+        assert.equal(res.json().error.details.field, field, JSON.stringify(body));
+      }
+      const back = await call('PATCH', `/v1/console/plans/${id}`, {
+        as: admin,
+        body: { livenessMode: 'none', compareSource: 'none', callbackUrl: null },
+      });
+      assert.equal(back.statusCode, 200, back.body);
+      assert.equal(back.json().plan.name, 'preview plan 2', 'unchanged settings stay');
+
+      // The preview: a real session of the plan, marked, in the records but not in the statistics.
+      const auditor = await signIn('audrey', 'auditor password 2');
+      const refused = await call('POST', `/v1/console/plans/${id}/preview`, { as: auditor, body: {} });
+      assert.equal(refused.statusCode, 403);
+      const noCsrf = await call('POST', `/v1/console/plans/${id}/preview`, { as: admin, body: {}, csrf: null });
+      assert.equal(noCsrf.statusCode, 403);
+      const badId = await call('POST', `/v1/console/plans/${id}/preview`, {
+        as: admin,
+        body: { identity: { name: '王小明', idNumber: '110105194912310021' } },
+      });
+      assert.equal(badId.statusCode, 400, 'the identity is validated like any session identity');
+      const preview = await call('POST', `/v1/console/plans/${id}/preview`, {
+        as: admin,
+        body: { identity: { name: '王小明', idNumber: '440304198510123458' } },
+      });
+      assert.equal(preview.statusCode, 200, preview.body);
+      const { token, url } = preview.json();
+      assert.equal(url, `${ORIGIN}/h5/?token=${token}`);
+      const rec = await call('GET', `/v1/console/records/${token}`, { as: auditor });
+      assert.equal(rec.statusCode, 200, rec.body);
+      assert.equal(rec.json().preview, true);
+      assert.equal(rec.json().outerOrderNo, 'preview-admin');
+      assert.deepEqual(rec.json().identity, { name: '王**', idNumber: '440***********3458' });
+      const list = await call('GET', `/v1/console/records?planId=${id}`, { as: admin });
+      assert.deepEqual(
+        list.json().records.map((r: { token: string; preview: boolean }) => [r.token, r.preview]),
+        [[token, true]],
+      );
+      const stats = await call('GET', `/v1/console/statistics?planId=${id}`, { as: admin });
+      assert.equal(stats.json().totals.total, 0, 'a preview is not traffic');
+      const entry = (await core.repos.audit.list({ limit: 20 })).find(
+        (e) => e.action === 'session.create' && e.target === rec.json().sessionId,
+      );
+      assert.equal(entry?.actor, 'console:admin');
+      assert.deepEqual(entry?.details, { planId: id, preview: true });
+      await call('PATCH', `/v1/console/plans/${id}`, { as: admin, body: { disabled: true } });
+      const off = await call('POST', `/v1/console/plans/${id}/preview`, { as: admin, body: {} });
+      assert.equal(off.statusCode, 409, 'a disabled plan takes no preview either');
+      assert.equal((await call('POST', '/v1/console/plans/999999/preview', { as: admin, body: {} })).statusCode, 404);
+    });
+
     test('records: search by OuterOrderNo and ID number (masked), keyset pages, detail, deletion', async () => {
       const planRes = await call('POST', '/v1/plans', {
         body: { name: 'console kyc', livenessMode: 'none', compareSource: 'none', identityInput: 'preset' },

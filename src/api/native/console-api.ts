@@ -20,6 +20,7 @@ import type { BlacklistService } from '../../verify/blacklist.js';
 import type { ExportService } from '../../verify/exports.js';
 import type { RecordService } from '../../verify/records.js';
 import type { PlanService } from '../../verify/plans.js';
+import type { SessionService } from '../../verify/sessions.js';
 import type { StatisticsService } from '../../verify/statistics.js';
 import { sendNativeError } from '../common/errors.js';
 import { consoleAlertRoutes } from './console-alert-routes.js';
@@ -56,6 +57,8 @@ export interface ConsoleApiDeps {
   alerts?: AlertService;
   /** Blacklisted ID numbers and addresses (routes under /blacklist); absent, the routes are not registered. */
   blacklist?: BlacklistService;
+  /** Starts the plan preview sessions (POST /plans/:id/preview); absent, that route answers not_supported. */
+  sessions?: Pick<SessionService, 'create'>;
   publicUrl: string;
 }
 

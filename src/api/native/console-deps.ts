@@ -15,7 +15,7 @@ import type { ConsoleApiDeps } from './console-api.js';
 
 export function consoleDeps(opts: {
   core: Pick<Core, 'config' | 'repos' | 'keyring' | 'accessKeys' | 'blobs' | 'store'>;
-  sessions: Pick<SessionService, 'get' | 'image' | 'delete'>;
+  sessions: Pick<SessionService, 'get' | 'image' | 'delete' | 'create'>;
   /** The plan service; by default one on the core's repositories, as src/server.ts builds it. */
   plans?: PlanService;
   policy?: Partial<ConsolePolicy>;
@@ -70,6 +70,7 @@ export function consoleDeps(opts: {
       keyring,
       ...clock,
     }),
+    sessions: opts.sessions,
     publicUrl: opts.core.config.publicUrl,
   };
 }

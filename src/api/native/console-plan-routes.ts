@@ -1,6 +1,7 @@
 /**
  * Plans (scenes) of every app: every role lists them; operators and admins create and change them through the plan
- * service (src/verify/plans.ts), which validates every setting and audits the change.
+ * service (src/verify/plans.ts), which validates every setting and audits the change, and start a preview session
+ * of a plan: a real session (marked preview, left out of statistics and alerts) whose H5 link the page opens.
  */
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../../auth/console-auth.js';
@@ -80,6 +81,57 @@ export function consolePlanRoutes(app: FastifyInstance, deps: ConsoleApiDeps) {
       const plan = (await deps.plans.listAll()).find((p) => p.id === id);
       if (!plan) throw new ShirenError('not_found', `no plan ${id}`);
       return deps.plans.update(plan.appId, id, request.body as PlanInput, actorOf(consoleCtx(request)));
+    },
+  );
+
+  app.post(
+    '/plans/:id/preview',
+    {
+      config: { consoleAccess: 'operate' },
+      schema: {
+        tags,
+        summary: 'Start a preview session of a plan: its H5 link, valid like any session link',
+        description:
+          'A real session of the plan, marked preview: it is recorded and shown in the records, but statistics and ' +
+          'alert rules leave it out. What the plan needs at creation is given here: identity (preset plans), ' +
+          'referenceImage (uploaded), previousToken (previous).',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            identity: {
+              type: 'object',
+              required: ['name', 'idNumber'],
+              additionalProperties: false,
+              properties: { name: { type: 'string' }, idNumber: { type: 'string' } },
+            },
+            referenceImage: { type: 'string' },
+            previousToken: { type: 'string', maxLength: 128 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      if (!deps.sessions) throw new ShirenError('not_supported', 'previews are not available in this server');
+      const id = (request.params as { id: number }).id;
+      const plan = (await deps.plans.listAll()).find((p) => p.id === id);
+      if (!plan) throw new ShirenError('not_found', `no plan ${id}`);
+      const body = (request.body ?? {}) as { identity?: { name: string; idNumber: string } } & Record<string, string>;
+      const actor = actorOf(consoleCtx(request));
+      const s = await deps.sessions.create(
+        plan.appId,
+        {
+          planId: id,
+          outerOrderNo: `preview-${consoleCtx(request).user.username}`.slice(0, 128),
+          ...(body.identity ? { identity: body.identity } : {}),
+          ...(body.referenceImage !== undefined ? { referenceImage: body.referenceImage } : {}),
+          ...(body.previousToken !== undefined ? { previousToken: body.previousToken } : {}),
+        },
+        actor,
+        { preview: true },
+      );
+      return { token: s.token, url: s.url, expiresAt: s.expiresAt };
     },
   );
 }

@@ -88,6 +88,7 @@ export function createAlertRepo(db: Kysely<Database>) {
           sql<string>`count(*) filter (where status = 'passed')`.as('passed'),
         ])
         .where('status', 'in', ['passed', 'failed'])
+        .where('preview', '=', false)
         .where('finished_at', '>=', since)
         .where('finished_at', '<', until);
       if (planId !== null) q = q.where('plan_id', '=', planId);
@@ -99,6 +100,7 @@ export function createAlertRepo(db: Kysely<Database>) {
       let q = db
         .selectFrom('verify_session')
         .select(sql<string>`count(*)`.as('n'))
+        .where('preview', '=', false)
         .where('created_at', '>=', since)
         .where('created_at', '<', until);
       if (planId !== null) q = q.where('plan_id', '=', planId);
@@ -114,13 +116,14 @@ export function createAlertRepo(db: Kysely<Database>) {
     ): Promise<{ digest: string; failures: number }[]> {
       let q = db
         .selectFrom('verify_attempt as a')
+        .innerJoin('verify_session as s', 's.id', 'a.session_id')
         .select(['a.client_ip_digest as digest', sql<string>`count(*)`.as('failures')])
         .where('a.passed', '=', false)
         .where('a.client_ip_digest', 'is not', null)
+        .where('s.preview', '=', false)
         .where('a.finished_at', '>=', since)
         .where('a.finished_at', '<', until);
-      if (planId !== null)
-        q = q.innerJoin('verify_session as s', 's.id', 'a.session_id').where('s.plan_id', '=', planId);
+      if (planId !== null) q = q.where('s.plan_id', '=', planId);
       const rows = await q
         .groupBy('a.client_ip_digest')
         .having(sql`count(*)`, '>', above)

@@ -116,7 +116,9 @@ export function createRecordRepo(db: Kysely<Database>) {
       let base = db
         .selectFrom('verify_session as s')
         .where('s.created_at', '>=', f.from)
-        .where('s.created_at', '<', f.to);
+        .where('s.created_at', '<', f.to)
+        // Sessions started from the console's plan preview link are not traffic (docs/console.md "Plans").
+        .where('s.preview', '=', false);
       if (f.appId !== undefined) base = base.where('s.app_id', '=', f.appId);
       if (f.planId !== undefined) base = base.where('s.plan_id', '=', f.planId);
       // Truncate per row, format per bucket: the inner query keeps only what the counts need.
