@@ -24,6 +24,8 @@ import { signCallback } from './callbacks.js';
 
 export const ALERT_KINDS: readonly AlertKind[] = ['pass_rate_below', 'ip_failures_above', 'volume_above'];
 export const ALERT_SECRET_PURPOSE = 'alert-webhook-secret';
+/** Minutes before each retry of a failed webhook POST: 5 tries in all over about 2.6 hours, then the event stays. */
+export const WEBHOOK_RETRY_MINUTES = [1, 5, 30, 120];
 /** Characters of the address digest shown in events. */
 export const DIGEST_PREFIX = 12;
 const MAX_WINDOW_MINUTES = 7 * 24 * 60;
@@ -76,6 +78,9 @@ export interface AlertEventView {
   details: unknown;
   deliveredAt: string | null;
   deliveryError: string | null;
+  /** Webhook POSTs made so far; a failed one is tried again at nextDeliveryAt (null: delivered or given up). */
+  deliveryAttempts: number;
+  nextDeliveryAt: string | null;
 }
 
 function bad(field: string, message: string): ShirenError {
@@ -202,6 +207,8 @@ export function eventView(e: AlertEventRow): AlertEventView {
     details: e.details,
     deliveredAt: e.delivered_at ? e.delivered_at.toISOString() : null,
     deliveryError: e.delivery_error,
+    deliveryAttempts: e.delivery_attempts,
+    nextDeliveryAt: e.next_delivery_at ? new Date(e.next_delivery_at).toISOString() : null,
   };
 }
 
@@ -304,9 +311,31 @@ export function createAlertService(deps: AlertServiceDeps) {
       error = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message ?? 'error');
     }
     const deliveredAt = error === null ? now() : null;
-    await deps.alerts.recordDelivery(event.id, { deliveredAt, error });
-    if (error) deps.log?.warn({ rule: rule.id, event: event.id, error }, 'alert webhook failed');
-    return { ...event, delivered_at: deliveredAt, delivery_error: error };
+    const attempts = event.delivery_attempts + 1;
+    const wait = error === null ? undefined : WEBHOOK_RETRY_MINUTES[attempts - 1];
+    const nextDeliveryAt = wait === undefined ? null : new Date(at.getTime() + wait * 60_000);
+    await deps.alerts.recordDelivery(event.id, { deliveredAt, error, attempts, nextDeliveryAt });
+    if (error) deps.log?.warn({ rule: rule.id, event: event.id, error, attempts }, 'alert webhook failed');
+    return {
+      ...event,
+      delivered_at: deliveredAt,
+      delivery_error: error,
+      delivery_attempts: attempts,
+      next_delivery_at: nextDeliveryAt,
+    };
+  }
+
+  /** Sends the webhook retries that are due (each claimed first, so several processes send it once). */
+  async function retryDue(at: Date): Promise<AlertEventView[]> {
+    const sent: AlertEventView[] = [];
+    for (const event of await deps.alerts.dueDeliveries(at, 50)) {
+      if (!event.next_delivery_at || !(await deps.alerts.claimDelivery(event.id, event.next_delivery_at))) continue;
+      const rule = await deps.alerts.findRule(event.rule_id);
+      // A rule deleted meanwhile takes its events with it; one without a webhook now has nothing to retry.
+      if (!rule?.webhook_url) continue;
+      sent.push(eventView(await deliver(rule, event)));
+    }
+    return sent;
   }
 
   return {
@@ -397,7 +426,11 @@ export function createAlertService(deps: AlertServiceDeps) {
      * least one window old fires an event (under a row lock, so parallel workers fire it once), then its webhook is
      * sent. Returns the events fired.
      */
+    retryDue,
+
+    /** Fires the rules whose condition holds at `at`, then sends the webhook retries that are due. */
     async evaluate(at: Date = now()): Promise<AlertEventView[]> {
+      await retryDue(at);
       const fired: AlertEventView[] = [];
       for (const rule of await deps.alerts.listRules()) {
         if (!rule.enabled) continue;

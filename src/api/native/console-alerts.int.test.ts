@@ -48,6 +48,8 @@ for (const backend of BACKENDS) {
     let hook: Server;
     let hookUrl: string;
     const received: Received[] = [];
+    /** How many more times /flaky answers 500 before it answers 204. */
+    let flakyFailures = 0;
     let clock = new Date('2026-06-01T08:00:00Z');
     const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
 
@@ -125,7 +127,7 @@ for (const backend of BACKENDS) {
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
           received.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-          res.statusCode = req.url === '/fail' ? 500 : 204;
+          res.statusCode = req.url === '/fail' ? 500 : req.url === '/flaky' && flakyFailures-- > 0 ? 500 : 204;
           res.end();
         });
       });
@@ -153,7 +155,7 @@ for (const backend of BACKENDS) {
       planA = (await plans.create(appId, { name: 'alerts-a' }, 'test')).plan.id;
       planB = (await plans.create(appId, { name: 'alerts-b' }, 'test')).plan.id;
       planC = (await plans.create(appId, { name: 'alerts-c' }, 'test')).plan.id;
-      // The clock moves about an hour: console sign-ins stay valid (idle expiry is tested in console-api.int.test.ts).
+      // The clock moves about 8 hours: console sign-ins stay valid (idle expiry is tested in console-api.int.test.ts).
       const deps = consoleDeps({ core, sessions, now, policy: { idleSeconds: 24 * 3600 } });
       assert.ok(deps.alerts);
       alerts = deps.alerts;
@@ -393,6 +395,79 @@ for (const backend of BACKENDS) {
       assert.ok(down[0]!.deliveryError, 'connection error recorded');
       assert.equal((await call('DELETE', `/v1/console/alerts/rules/${rule.id}`, { as: admin })).statusCode, 204);
       assert.equal((await call('DELETE', `/v1/console/alerts/rules/${rule.id}`, { as: admin })).statusCode, 404);
+    });
+
+    test('a failed webhook is retried with back-off until delivered, same delivery id; it gives up after 5 tries', async () => {
+      const rule = async (name: string, webhookUrl: string) => {
+        const res = await call('POST', '/v1/console/alerts/rules', {
+          as: admin,
+          body: { name, kind: 'volume_above', threshold: 0, windowMinutes: 600, planId: planC, webhookUrl },
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        return res.json() as { id: number; webhookSecret: string };
+      };
+      const posts = (eventId: number) => received.filter((r) => r.headers['x-shiren-delivery'] === `alert-${eventId}`);
+      const stored = (id: number) =>
+        core.store.db.selectFrom('alert_event').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const fire = async (ruleId: number) => {
+        const ev = (await alerts.evaluate()).find((e) => e.ruleId === ruleId);
+        assert.ok(ev, 'the rule fired');
+        return ev;
+      };
+
+      // Two 500s, then the receiver is back: delivered on the third try, then never sent again.
+      flakyFailures = 2;
+      const { id: flaky, webhookSecret } = await rule('retried', `${hookUrl}/flaky`);
+      await finished(planC, true);
+      advance(MIN);
+      const ev = await fire(flaky);
+      assert.equal(ev.deliveryError, 'HTTP 500');
+      assert.equal(ev.deliveryAttempts, 1);
+      assert.equal(ev.nextDeliveryAt, new Date(clock.getTime() + MIN).toISOString());
+      advance(30_000);
+      await alerts.evaluate();
+      assert.equal(posts(ev.id).length, 1, 'not before the back-off');
+      advance(31_000);
+      await alerts.evaluate();
+      assert.equal(posts(ev.id).length, 2, 'the first retry after 1 minute');
+      let row = await stored(ev.id);
+      assert.equal(row.delivery_attempts, 2);
+      assert.equal(row.delivery_error, 'HTTP 500');
+      assert.equal(new Date(row.next_delivery_at!).getTime(), clock.getTime() + 5 * MIN, 'then 5 minutes');
+      advance(5 * MIN);
+      const retried = await alerts.retryDue(clock);
+      assert.equal(retried.length, 1);
+      assert.ok(retried[0]!.deliveredAt);
+      assert.equal(retried[0]!.deliveryError, null);
+      assert.equal(retried[0]!.deliveryAttempts, 3);
+      assert.equal(retried[0]!.nextDeliveryAt, null);
+      for (const r of posts(ev.id)) verifySignature(r, webhookSecret);
+      const bodies = new Set(posts(ev.id).map((r) => JSON.parse(r.body).event));
+      assert.deepEqual([...bodies], [ev.id], 'every try carries the same event');
+      advance(130 * MIN);
+      await alerts.evaluate();
+      assert.equal(posts(ev.id).length, 3, 'a delivered event is not sent again');
+      row = await stored(ev.id);
+      assert.equal(row.next_delivery_at, null);
+
+      // A receiver that keeps failing: 5 tries in all (after 1, 5, 30, 120 minutes), then the event stays as it is.
+      const { id: failing } = await rule('gives up', `${hookUrl}/fail`);
+      const lost = await fire(failing);
+      for (const wait of [1, 5, 30, 120]) {
+        advance(wait * MIN);
+        await alerts.evaluate();
+      }
+      advance(130 * MIN);
+      await alerts.retryDue(clock);
+      assert.equal(posts(lost.id).length, 5);
+      row = await stored(lost.id);
+      assert.equal(row.delivery_attempts, 5);
+      assert.equal(row.delivery_error, 'HTTP 500');
+      assert.equal(row.next_delivery_at, null, 'given up');
+      const listed = (await call('GET', `/v1/console/alerts/events?rule=${failing}`, { as: operator })).json().events;
+      assert.equal(listed[0].deliveryAttempts, 5);
+      for (const id of [flaky, failing])
+        assert.equal((await call('DELETE', `/v1/console/alerts/rules/${id}`, { as: admin })).statusCode, 204);
     });
 
     test('volume rule run by the background job loop; every change audited', async () => {

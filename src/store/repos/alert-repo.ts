@@ -60,12 +60,43 @@ export function createAlertRepo(db: Kysely<Database>) {
         .returningAll()
         .executeTakeFirstOrThrow();
     },
-    async recordDelivery(id: number, d: { deliveredAt: Date | null; error: string | null }): Promise<void> {
+    async recordDelivery(
+      id: number,
+      d: { deliveredAt: Date | null; error: string | null; attempts: number; nextDeliveryAt: Date | null },
+    ): Promise<void> {
       await db
         .updateTable('alert_event')
-        .set({ delivered_at: d.deliveredAt, delivery_error: d.error })
+        .set({
+          delivered_at: d.deliveredAt,
+          delivery_error: d.error,
+          delivery_attempts: d.attempts,
+          next_delivery_at: d.nextDeliveryAt,
+        })
         .where('id', '=', id)
         .execute();
+    },
+    /** Events whose webhook retry is due at `at`, oldest first. */
+    async dueDeliveries(at: Date, limit: number): Promise<AlertEventRow[]> {
+      return db
+        .selectFrom('alert_event')
+        .selectAll()
+        .where('next_delivery_at', '<=', at)
+        .orderBy('next_delivery_at')
+        .limit(limit)
+        .execute();
+    },
+    /**
+     * Takes a due retry for this process: clears next_delivery_at only if it still holds the value read, so of several
+     * processes exactly one sends it. False: another process took it.
+     */
+    async claimDelivery(id: number, due: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('alert_event')
+        .set({ next_delivery_at: null })
+        .where('id', '=', id)
+        .where('next_delivery_at', '=', due)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
     },
     /** Newest first; `beforeId` pages; optionally one rule's. */
     async listEvents(f: { ruleId?: number; beforeId?: number; limit: number }): Promise<AlertEventRow[]> {

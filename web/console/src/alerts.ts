@@ -33,6 +33,8 @@ export interface AlertEvent {
   details: Record<string, unknown>;
   deliveredAt: string | null;
   deliveryError: string | null;
+  deliveryAttempts: number;
+  nextDeliveryAt: string | null;
 }
 
 const zh = {
@@ -71,6 +73,7 @@ const zh = {
   details: '详情',
   delivery: '推送结果',
   delivered: (t: string) => `已送达 ${t}`,
+  tries: (n: number, next: string | null) => `(已尝试 ${n} 次${next ? `,${next} 重试` : ',不再重试'})`,
   notSent: '未配置 Webhook',
   none: '暂无告警',
   adminsOnly: '只有管理员可以创建或修改告警规则。',
@@ -121,6 +124,7 @@ const en: AlertTexts = {
   details: 'Details',
   delivery: 'Webhook',
   delivered: (t) => `delivered ${t}`,
+  tries: (n, next) => ` (${n} ${n === 1 ? 'try' : 'tries'}${next ? `, next at ${next}` : ', given up'})`,
   notSent: 'no webhook',
   none: 'No alerts yet',
   adminsOnly: 'Only admins create or change alert rules.',
@@ -331,7 +335,12 @@ export async function renderAlertsInto(env: AlertsEnv, rerender: () => void, mes
             e.deliveredAt
               ? a.delivered(fmtTime(e.deliveredAt))
               : e.deliveryError
-                ? el('span.error', { 'data-delivery-error': '' }, e.deliveryError)
+                ? el(
+                    'span.error',
+                    { 'data-delivery-error': '', 'data-delivery-attempts': e.deliveryAttempts },
+                    e.deliveryError,
+                    a.tries(e.deliveryAttempts, e.nextDeliveryAt ? fmtTime(e.nextDeliveryAt) : null),
+                  )
                 : a.notSent,
           ]),
           { 'data-table': 'alert-events' },

@@ -33,6 +33,7 @@ export interface RecordSummary {
   finishedAt: string | null;
   identity: { name: string; idNumber: string } | null;
   result: { passed: boolean; code: string; score: number | null; threshold: number | null } | null;
+  preview: boolean;
 }
 
 export interface Attempt {
@@ -75,6 +76,7 @@ export interface RecordDetail {
   app: { id: string; name: string };
   plan: { id: number; name: string; livenessMode: string; compareSource: string; thresholdScore: number };
   analysis: { order: number; details: unknown }[];
+  preview: boolean;
 }
 
 export interface AppView {
@@ -142,10 +144,21 @@ export interface PlanView {
   id: number;
   name: string;
   livenessMode: string;
+  actionCount: number;
+  actionPool: string[];
   compareSource: string;
   identityInput: string;
+  identityProvider: string;
   threshold: { score: number; far?: string | null };
+  passiveLivenessThreshold: number | null;
   maxAttempts: number;
+  invalidateOnFailure: boolean;
+  successUrl: string | null;
+  failureUrl: string | null;
+  callbackUrl: string | null;
+  callbackSecretSet: boolean;
+  resultRetentionHours: number;
+  mediaRetentionHours: number;
   disabled: boolean;
   app: { id: string; name: string };
 }

@@ -7,6 +7,7 @@ import './style.css';
 import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, type Statistics } from './api.js';
 import { alertTexts, renderAlertsInto } from './alerts.js';
 import { blacklistTexts, renderBlacklistInto } from './blacklist.js';
+import { planForm, planPreview, planTexts } from './plan-form.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -183,7 +184,11 @@ function recordRow(r: RecordSummary): Child[] {
     el('a', { href: `#/records/${r.token}`, 'data-record': r.token }, fmtTime(r.createdAt)),
     r.app.name,
     `${r.plan.name} (${r.plan.id})`,
-    el(`span.status.${r.status}`, statusLabel(r.status)),
+    el(
+      'span',
+      el(`span.status.${r.status}`, statusLabel(r.status)),
+      r.preview ? el('span.tag', { 'data-preview': '' }, planTexts(lang).preview) : null,
+    ),
     r.result ? r.result.code : '—',
     r.result ? `${fmtNum(r.result.score)} / ${fmtNum(r.result.threshold)}` : '—',
     r.outerOrderNo ?? '—',
@@ -315,7 +320,14 @@ async function renderRecord(token: string): Promise<void> {
       [t.token, el('code', d.token)],
       [t.app, d.app.name],
       [t.plan, `${d.plan.name} (${d.plan.id}) · ${d.plan.livenessMode} · ${d.plan.compareSource}`],
-      [t.status, el(`span.status.${d.status}`, { 'data-status': d.status }, statusLabel(d.status))],
+      [
+        t.status,
+        el(
+          'span',
+          el(`span.status.${d.status}`, { 'data-status': d.status }, statusLabel(d.status)),
+          d.preview ? el('span.tag', { 'data-preview': '' }, planTexts(lang).preview) : null,
+        ),
+      ],
       [t.outerOrderNo, d.outerOrderNo ?? '—'],
       [t.identity, d.identity ? `${d.identity.name} ${d.identity.idNumber}` : '—'],
       [t.createdAt, fmtTime(d.createdAt)],
@@ -329,7 +341,7 @@ async function renderRecord(token: string): Promise<void> {
       ? kv([
           [t.code, el('code', { 'data-result-code': r.code }, r.code)],
           [t.message, r.message],
-          [t.score, fmtNum(r.score)],
+          [t.score, el('span', { 'data-result-score': '' }, fmtNum(r.score))],
           [t.threshold, fmtNum(r.threshold)],
           [t.liveness, fmtNum(r.livenessScore, 3)],
           [t.livenessThreshold, fmtNum(r.livenessThreshold, 3)],
@@ -552,44 +564,12 @@ async function renderPlans(): Promise<void> {
   const data = await guard(box, async () => ({ plans: (await api.plans()).plans, apps: (await api.apps()).apps }));
   if (!data) return;
   const canOperate = me!.capabilities.operate;
+  const p = planTexts(lang);
+  let createForm: HTMLElement | null = null;
   if (canOperate) {
-    const select = (name: string, values: string[], selected?: string) =>
-      el('select', { name }, ...values.map((v) => el('option', { value: v, selected: v === selected }, v)));
-    const form = el(
-      'form.inline',
-      { 'data-form': 'create-plan' },
-      el(
-        'label',
-        t.app,
-        select(
-          'app',
-          data.apps.map((a) => a.name),
-          'default',
-        ),
-      ),
-      el('label', t.planName, el('input', { name: 'name', required: true, maxlength: 64 })),
-      el('label', t.livenessMode, select('livenessMode', ['action', 'silent', 'flash', 'none'])),
-      el('label', t.compareSource, select('compareSource', ['none', 'uploaded', 'previous', 'registry'])),
-      el('label', t.identityInput, select('identityInput', ['none', 'user', 'preset'])),
-      el('label', t.far, select('far', ['1e-3', '1e-4', '1e-5', '1e-6'], '1e-4')),
-      el('label', t.maxAttempts, el('input', { name: 'maxAttempts', type: 'number', min: 1, max: 10, value: 3 })),
-      el('button', { type: 'submit' }, t.createPlan),
-    ) as HTMLFormElement;
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      const created = await guard(form, () =>
-        api.createPlan(field(form, 'app'), {
-          name: field(form, 'name'),
-          livenessMode: field(form, 'livenessMode'),
-          compareSource: field(form, 'compareSource'),
-          identityInput: field(form, 'identityInput'),
-          threshold: { far: field(form, 'far') },
-          maxAttempts: Number(field(form, 'maxAttempts')),
-        }),
-      );
-      if (created) await renderPlans();
-    });
-    box.append(form);
+    const env = { lang, me: me!, apps: data.apps, notice, errorText, done: () => undefined };
+    const form = planForm({ ...env, done: (plan) => (location.hash = `#/plans/${plan.id}`) }, undefined);
+    createForm = el('details', { open: true }, el('summary', t.createPlan), form);
   }
   box.append(
     table(
@@ -605,33 +585,63 @@ async function renderPlans(): Promise<void> {
         t.status,
         '',
       ],
-      data.plans.map((p) => [
-        p.id,
-        p.app.name,
-        el('span', { 'data-plan': p.name, 'data-plan-id': p.id }, p.name),
-        p.livenessMode,
-        p.compareSource,
-        p.identityInput,
-        `${p.threshold.score}${p.threshold.far ? ` (FAR ${p.threshold.far})` : ''}`,
-        p.maxAttempts,
-        p.disabled ? t.disabled : t.active,
+      data.plans.map((plan) => [
+        plan.id,
+        plan.app.name,
+        el('a', { href: `#/plans/${plan.id}`, 'data-plan': plan.name, 'data-plan-id': plan.id }, plan.name),
+        plan.livenessMode,
+        plan.compareSource,
+        plan.identityInput,
+        `${plan.threshold.score}${plan.threshold.far ? ` (FAR ${plan.threshold.far})` : ''}`,
+        plan.maxAttempts,
+        plan.disabled ? t.disabled : t.active,
         canOperate
           ? el(
-              'button.secondary',
-              {
-                type: 'button',
-                'data-action': p.disabled ? 'enable-plan' : 'disable-plan',
-                onclick: async () => {
-                  if (await guard(box, () => api.updatePlan(p.id, { disabled: !p.disabled }))) await renderPlans();
+              'span.actions',
+              el('a.button.secondary', { href: `#/plans/${plan.id}`, 'data-action': 'edit-plan' }, p.edit),
+              el(
+                'button.secondary',
+                {
+                  type: 'button',
+                  'data-action': plan.disabled ? 'enable-plan' : 'disable-plan',
+                  onclick: async () => {
+                    if (await guard(box, () => api.updatePlan(plan.id, { disabled: !plan.disabled })))
+                      await renderPlans();
+                  },
                 },
-              },
-              p.disabled ? t.enable : t.disable,
+                plan.disabled ? t.enable : t.disable,
+              ),
             )
           : null,
       ]),
       { 'data-table': 'plans' },
     ),
   );
+  if (createForm) box.append(createForm);
+}
+
+/** One plan: every setting in the form (read-only for auditors) and, for operators, the preview. */
+async function renderPlan(id: number): Promise<void> {
+  const box = el('div', el('p', el('a', { href: '#/plans' }, `← ${t.back}`)));
+  shell('plan', box);
+  const data = await guard(box, async () => ({ plans: (await api.plans()).plans, apps: (await api.apps()).apps }));
+  if (!data) return;
+  const plan = data.plans.find((x) => x.id === id);
+  if (!plan) {
+    box.append(notice(`not_found: no plan ${id}`));
+    return;
+  }
+  const env = { lang, me: me!, apps: data.apps, notice, errorText, done: () => undefined };
+  box.append(
+    el(
+      'h1',
+      { 'data-plan': plan.name, 'data-plan-id': plan.id },
+      plan.name,
+      plan.disabled ? el('span.status.expired', ` ${t.disabled}`) : null,
+    ),
+    planForm(env, plan),
+  );
+  if (me!.capabilities.operate && !plan.disabled) box.append(planPreview(env, plan));
 }
 
 // ---- apps and keys --------------------------------------------------------------------------------------------
@@ -938,6 +948,7 @@ function route(): void {
   const parts = (path ?? '').split('/');
   if (parts[0] === 'records' && parts[1]) void renderRecord(parts[1]);
   else if (parts[0] === 'stats') void renderStats();
+  else if (parts[0] === 'plans' && parts[1]) void renderPlan(Number(parts[1]));
   else if (parts[0] === 'plans') void renderPlans();
   else if (parts[0] === 'apps') void renderApps();
   else if (parts[0] === 'users') void renderUsers();
