@@ -21,6 +21,7 @@ import type { ExportService } from '../../verify/exports.js';
 import type { RecordService } from '../../verify/records.js';
 import type { PlanService } from '../../verify/plans.js';
 import type { StatisticsService } from '../../verify/statistics.js';
+import type { WhitelistService } from '../../verify/whitelist.js';
 import { sendNativeError } from '../common/errors.js';
 import { consoleAlertRoutes } from './console-alert-routes.js';
 import { consoleBlacklistRoutes } from './console-blacklist-routes.js';
@@ -30,6 +31,7 @@ import { consolePlanRoutes } from './console-plan-routes.js';
 import { consoleRecordRoutes } from './console-record-routes.js';
 import { consoleSessionRoutes } from './console-session-routes.js';
 import { consoleUserRoutes } from './console-user-routes.js';
+import { consoleWhitelistRoutes } from './console-whitelist-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,6 +58,8 @@ export interface ConsoleApiDeps {
   alerts?: AlertService;
   /** Blacklisted ID numbers and addresses (routes under /blacklist); absent, the routes are not registered. */
   blacklist?: BlacklistService;
+  /** Whitelist settings per plan (routes under /whitelist); absent, the routes are not registered. */
+  whitelist?: WhitelistService;
   publicUrl: string;
 }
 
@@ -148,4 +152,5 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   if (deps.alerts) consoleAlertRoutes(app, { alerts: deps.alerts });
   if (deps.exports) consoleExportRoutes(app, deps.exports);
   if (deps.blacklist) consoleBlacklistRoutes(app, { blacklist: deps.blacklist });
+  if (deps.whitelist) consoleWhitelistRoutes(app, { whitelist: deps.whitelist });
 };

@@ -11,6 +11,7 @@ import { createRecordService } from '../../verify/records.js';
 import type { SessionService } from '../../verify/sessions.js';
 import { createPlanService, type PlanService } from '../../verify/plans.js';
 import { createStatisticsService } from '../../verify/statistics.js';
+import { createWhitelistService } from '../../verify/whitelist.js';
 import type { ConsoleApiDeps } from './console-api.js';
 
 export function consoleDeps(opts: {
@@ -66,6 +67,14 @@ export function consoleDeps(opts: {
     blacklist: createBlacklistService({
       blacklist: repos.blacklist,
       apps: repos.apps,
+      audit: repos.audit,
+      keyring,
+      ...clock,
+    }),
+    whitelist: createWhitelistService({
+      whitelist: repos.whitelist,
+      plans: repos.plans,
+      sessions: repos.sessions,
       audit: repos.audit,
       keyring,
       ...clock,
