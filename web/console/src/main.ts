@@ -7,6 +7,7 @@ import './style.css';
 import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, type Statistics } from './api.js';
 import { alertTexts, renderAlertsInto } from './alerts.js';
 import { blacklistTexts, renderBlacklistInto } from './blacklist.js';
+import { renderWhitelistInto, whitelistTexts } from './whitelist.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -94,6 +95,7 @@ function shell(screen: string, content: HTMLElement): void {
     ['#/audit', t.navAudit],
     ['#/alerts', alertTexts(lang).navAlerts],
     ['#/blacklist', blacklistTexts(lang).navBlacklist],
+    ['#/whitelist', whitelistTexts(lang).navWhitelist],
   ];
   const current = location.hash.split('/')[1] ?? 'records';
   root.replaceChildren(
@@ -929,6 +931,14 @@ function renderBlacklist(): void {
   void renderBlacklistInto({ lang, me: me!, box, guard, table }, renderBlacklist);
 }
 
+// ---- whitelist (web/console/src/whitelist.ts) ----------------------------------------------------------------
+
+function renderWhitelist(): void {
+  const box = el('div');
+  shell('whitelist', box);
+  void renderWhitelistInto({ lang, me: me!, box, guard, table }, renderWhitelist);
+}
+
 // ---- routing --------------------------------------------------------------------------------------------------
 
 function route(): void {
@@ -944,6 +954,7 @@ function route(): void {
   else if (parts[0] === 'audit') renderAudit();
   else if (parts[0] === 'alerts') renderAlerts();
   else if (parts[0] === 'blacklist') renderBlacklist();
+  else if (parts[0] === 'whitelist') renderWhitelist();
   else renderRecords();
 }
 
