@@ -130,6 +130,9 @@ export async function startServer(
       ensureApp: (name) => core.accessKeys.ensureApp(name),
       registryPhotoKey: (appId, identity) => registry.photoKey(appId, identity),
       blacklist: core.repos.blacklist,
+      whitelist: {
+        isWhitelisted: (appId, planId, digest, at) => core.repos.whitelist.isListed(appId, planId, digest, at),
+      },
     });
     const images = createImageSources({
       policy: { ...config.imageFetch, maxBytes: config.engine.maxImageBytes },
@@ -193,6 +196,7 @@ export async function startServer(
         registryPhoto: (appId, identity) => registry.lookupPhoto(appId, identity),
         ocr: { readFront: async (image, options) => (await loadOcr()).readFront(image, options) },
         statistics: consoleApi.statistics,
+        whitelist: consoleApi.whitelist,
       },
       baidu: {
         keys: core.accessKeys,

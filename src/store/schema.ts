@@ -309,6 +309,24 @@ export interface BlacklistEntryTable {
   expires_at: Timestamp | null;
 }
 
+/** A whitelisted ID number on one plan (migration 0010): keyed digest and masked display value only. */
+export interface WhitelistEntryTable {
+  id: Generated<number>;
+  app_id: string;
+  plan_id: number;
+  /** keyring.digest("identity", idNumber), as the sessions store it. */
+  digest: string;
+  masked: string;
+  /** The session token (CertifyId) the entry was made from, if it was. */
+  certify_id: string | null;
+  remark: string;
+  valid_days: number;
+  created_by: string;
+  created_at: CreatedAt;
+  /** created_at + valid_days days; the entry counts while this is in the future. */
+  valid_until: Timestamp;
+}
+
 export interface Database {
   app: AppTable;
   access_key: AccessKeyTable;
@@ -330,9 +348,11 @@ export interface Database {
   alert_event: AlertEventTable;
   export_job: ExportJobTable;
   blacklist_entry: BlacklistEntryTable;
+  whitelist_entry: WhitelistEntryTable;
 }
 
 export type BlacklistEntryRow = Selectable<BlacklistEntryTable>;
+export type WhitelistEntryRow = Selectable<WhitelistEntryTable>;
 
 export type ExportJobRow = Selectable<ExportJobTable>;
 

@@ -25,6 +25,8 @@ export interface SessionResult {
   score: number | null;
   threshold: number | null;
   livenessScore: number | null;
+  /** True when a failed face comparison was overridden by a whitelist entry (code `whitelisted`). */
+  whitelisted?: boolean;
 }
 
 export interface CallbackPayload {

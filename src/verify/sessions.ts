@@ -96,6 +96,8 @@ export const ATTEMPT_MESSAGES: Record<string, string> = {
   ok: 'Verification passed.',
   liveness_passive_failed: 'The face did not look live enough (photo, screen or mask suspected).',
   compare_failed: 'The face does not match the reference photo.',
+  whitelisted:
+    'Verification passed: the face did not match the reference photo, but this ID number is whitelisted for the plan.',
   face_not_found: 'No face was found in the captured frames.',
   multiple_faces: 'More than one face was in view.',
   quality_too_low: 'The face was too small or unclear.',
@@ -263,6 +265,11 @@ export interface SessionServiceDeps {
   registryPhotoKey?: (appId: string, identity: { name: string; idNumber: string }) => Promise<string | undefined>;
   /** Control strategies (src/verify/blacklist.ts): listed ID-number / client-IP digests are refused; absent = none. */
   blacklist?: { isListed(appId: string, kind: 'id_number' | 'ip', digest: string, at: Date): Promise<boolean> };
+  /**
+   * Whitelist settings (src/verify/whitelist.ts): a failed face comparison of a whitelisted ID-number digest on the
+   * plan does not fail the attempt (code `whitelisted`, result.whitelisted); liveness still has to pass. Absent = none.
+   */
+  whitelist?: { isWhitelisted(appId: string, planId: number, digest: string, at: Date): Promise<boolean> };
   now?: () => Date;
 }
 
@@ -894,6 +901,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         ? ATTEMPT_MESSAGES.ok!
         : verdict.message || (ATTEMPT_MESSAGES[code] ?? 'The check did not pass.');
       let score: number | null = null;
+      let whitelisted = false;
       let livenessScore: number | null = null;
       const threshold = plan.compare_source === 'none' ? null : plan.threshold_score;
       const livenessThreshold = plan.passive_liveness_threshold;
@@ -935,7 +943,17 @@ export function createSessionService(deps: SessionServiceDeps) {
               signal,
             });
             score = Math.round(cmp.score * 100) / 100;
-            if (!cmp.passed) fail('compare_failed');
+            if (!cmp.passed) {
+              const digest = row.identity_number_digest;
+              whitelisted =
+                digest !== null &&
+                deps.whitelist !== undefined &&
+                (await deps.whitelist.isWhitelisted(row.app_id, plan.id, digest, received));
+              if (whitelisted) {
+                code = 'whitelisted';
+                message = ATTEMPT_MESSAGES.whitelisted!;
+              } else fail('compare_failed');
+            }
           } catch (err) {
             const f = faceFailure(err);
             if (f) fail(f);
@@ -994,6 +1012,7 @@ export function createSessionService(deps: SessionServiceDeps) {
             threshold,
             livenessScore,
             livenessThreshold,
+            ...(whitelisted ? { whitelisted: true } : {}),
           };
           await tx.sessions.update(s.id, {
             status,

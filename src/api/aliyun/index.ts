@@ -22,6 +22,7 @@ import { toShirenError } from '../common/errors.js';
 import { ALIYUN_ERRORS, AliyunGatewayError, AliyunResultError, RESULT_MESSAGES } from './errors.js';
 import { identityActions, type IdentityActionDeps } from './identity-actions.js';
 import { statisticsActions, type StatisticsActionDeps } from './statistics-actions.js';
+import { whitelistActions, type WhitelistActionDeps } from './whitelist-actions.js';
 import {
   ACS3_ALGORITHM,
   parseAcs3Authorization,
@@ -59,6 +60,8 @@ export interface AliyunApiDeps {
   ocr?: IdentityActionDeps['ocr'];
   /** Console statistics for DescribePageFaceVerifyData / DescribeSmartStatisticsPageList (statistics-actions.ts). */
   statistics?: StatisticsActionDeps['statistics'];
+  /** Whitelist settings for Insert/PageQuery/RemoveWhiteListSetting (whitelist-actions.ts). */
+  whitelist?: WhitelistActionDeps['whitelist'];
   now?: () => Date;
 }
 
@@ -222,6 +225,7 @@ export const aliyunApi: FastifyPluginAsync<AliyunApiDeps> = async (app, deps) =>
     DescribeFaceGuardRisk: notSupported('DescribeFaceGuardRisk (there is no device-risk service)'),
     ...identityActions(deps),
     ...statisticsActions(deps),
+    ...whitelistActions(deps),
   };
   const sessions = deps.sessions;
   if (sessions) {
@@ -539,11 +543,12 @@ function notSupported(what: string) {
 type Sessions = NonNullable<AliyunApiDeps['sessions']>;
 
 /**
- * Cloudauth SubCodes of DescribeFaceVerify for Shiren's attempt codes (docs/aliyun.md): 200 passed, 204 the face
- * does not match the reference, 205 liveness risk (every capture or liveness failure).
+ * Cloudauth SubCodes of DescribeFaceVerify for Shiren's attempt codes (docs/aliyun.md): 200 passed (also
+ * `whitelisted`: passed by a whitelist entry), 204 the face does not match the reference, 205 liveness risk (every
+ * capture or liveness failure).
  */
 function subCodeOf(code: string): string {
-  if (code === 'ok') return '200';
+  if (code === 'ok' || code === 'whitelisted') return '200';
   if (code === 'compare_failed') return '204';
   return '205';
 }
@@ -595,6 +600,7 @@ async function describeFaceVerify(sessions: Sessions, ctx: ActionContext) {
       MaterialInfo: JSON.stringify({
         status: s.status,
         ...(r ? { code: r.code } : {}),
+        ...(r?.whitelisted ? { whitelisted: true } : {}),
         // "T" when the final attempt failed a liveness check (action, flash or passive): an attack is suspected.
         ...(final && r ? { faceAttack: r.code.startsWith('liveness_') ? 'T' : 'F' } : {}),
         facialPictureFront: {

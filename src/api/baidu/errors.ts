@@ -101,11 +101,13 @@ export const CONTROL_CODES: Record<QualityCheck | 'liveness', SolutionCode> = {
 };
 
 /**
- * The code of a decided attempt (Shiren attempt codes, docs/sessions.md): 0 passed; 223120 any liveness failure;
- * 222202 no face; 222203 several faces or a face too small/unclear; 222207 the face does not match the reference.
+ * The code of a decided attempt (Shiren attempt codes, docs/sessions.md): 0 passed (also `whitelisted`);
+ * 223120 any liveness failure; 222202 no face; 222203 several faces or a face too small/unclear; 222207 the face
+ * does not match the reference.
  */
 export function attemptCode(code: string): { code: number; message: string } {
   if (code === 'ok') return { code: 0, message: '核验成功' };
+  if (code === 'whitelisted') return { code: 0, message: '核验成功（白名单）(passed by a whitelist entry)' };
   if (code === 'compare_failed')
     return { code: 222207, message: '人脸比对未通过 (the face does not match the reference photo)' };
   if (code === 'face_not_found') return { code: 222202, message: '图片中没有人脸 (no face in the captured frames)' };
@@ -118,7 +120,7 @@ export function attemptCode(code: string): { code: number; message: string } {
 
 /** True when the attempt failed in capture or liveness (before any comparison). */
 export function failedBeforeCompare(code: string): boolean {
-  return code !== 'ok' && code !== 'compare_failed';
+  return code !== 'ok' && code !== 'compare_failed' && code !== 'whitelisted';
 }
 
 /** A refusal of the API gateway that has no Shiren reason (missing or expired access_token). */

@@ -22,6 +22,7 @@ import type { RecordService } from '../../verify/records.js';
 import type { PlanService } from '../../verify/plans.js';
 import type { SessionService } from '../../verify/sessions.js';
 import type { StatisticsService } from '../../verify/statistics.js';
+import type { WhitelistService } from '../../verify/whitelist.js';
 import { sendNativeError } from '../common/errors.js';
 import { consoleAlertRoutes } from './console-alert-routes.js';
 import { consoleBlacklistRoutes } from './console-blacklist-routes.js';
@@ -31,6 +32,7 @@ import { consolePlanRoutes } from './console-plan-routes.js';
 import { consoleRecordRoutes } from './console-record-routes.js';
 import { consoleSessionRoutes } from './console-session-routes.js';
 import { consoleUserRoutes } from './console-user-routes.js';
+import { consoleWhitelistRoutes } from './console-whitelist-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,6 +61,8 @@ export interface ConsoleApiDeps {
   blacklist?: BlacklistService;
   /** Starts the plan preview sessions (POST /plans/:id/preview); absent, that route answers not_supported. */
   sessions?: Pick<SessionService, 'create'>;
+  /** Whitelist settings per plan (routes under /whitelist); absent, the routes are not registered. */
+  whitelist?: WhitelistService;
   publicUrl: string;
 }
 
@@ -151,4 +155,5 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   if (deps.alerts) consoleAlertRoutes(app, { alerts: deps.alerts });
   if (deps.exports) consoleExportRoutes(app, deps.exports);
   if (deps.blacklist) consoleBlacklistRoutes(app, { blacklist: deps.blacklist });
+  if (deps.whitelist) consoleWhitelistRoutes(app, { whitelist: deps.whitelist });
 };

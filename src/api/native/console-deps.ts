@@ -11,6 +11,7 @@ import { createRecordService } from '../../verify/records.js';
 import type { SessionService } from '../../verify/sessions.js';
 import { createPlanService, type PlanService } from '../../verify/plans.js';
 import { createStatisticsService } from '../../verify/statistics.js';
+import { createWhitelistService } from '../../verify/whitelist.js';
 import type { ConsoleApiDeps } from './console-api.js';
 
 export function consoleDeps(opts: {
@@ -71,6 +72,14 @@ export function consoleDeps(opts: {
       ...clock,
     }),
     sessions: opts.sessions,
+    whitelist: createWhitelistService({
+      whitelist: repos.whitelist,
+      plans: repos.plans,
+      sessions: repos.sessions,
+      audit: repos.audit,
+      keyring,
+      ...clock,
+    }),
     publicUrl: opts.core.config.publicUrl,
   };
 }

@@ -348,6 +348,7 @@ async function certToken(deps: VolcengineApiDeps, ctx: ActionContext): Promise<R
 export function subCodeOf(code: string): number {
   switch (code) {
     case 'ok':
+    case 'whitelisted':
       return SUB_CODES.ok;
     case 'compare_failed':
       return SUB_CODES.faceMismatch;
@@ -367,7 +368,7 @@ export function subCodeOf(code: string): number {
 
 /** Liveness passed when the attempt got as far as the comparison (or passed outright). */
 function alive(code: string): boolean {
-  return code === 'ok' || code === 'compare_failed';
+  return code === 'ok' || code === 'compare_failed' || code === 'whitelisted';
 }
 
 const ATTACK_CODES = new Set(['liveness_passive_failed', 'face_changed', 'liveness_flash_mismatch']);

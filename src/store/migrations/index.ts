@@ -11,6 +11,7 @@ import * as m0006 from './0006-console.js';
 import * as m0007 from './0007-exports.js';
 import * as m0008 from './0008-alerts.js';
 import * as m0009 from './0009-blacklist.js';
+import * as m0010 from './0010-whitelist.js';
 import * as m0015 from './0015-preview-and-retries.js';
 
 export const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '0007-exports': m0007,
   '0008-alerts': m0008,
   '0009-blacklist': m0009,
+  '0010-whitelist': m0010,
   '0015-preview-and-retries': m0015,
 };
 

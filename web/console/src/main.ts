@@ -8,6 +8,7 @@ import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, typ
 import { alertTexts, renderAlertsInto } from './alerts.js';
 import { blacklistTexts, renderBlacklistInto } from './blacklist.js';
 import { planForm, planPreview, planTexts } from './plan-form.js';
+import { renderWhitelistInto, whitelistTexts } from './whitelist.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -95,6 +96,7 @@ function shell(screen: string, content: HTMLElement): void {
     ['#/audit', t.navAudit],
     ['#/alerts', alertTexts(lang).navAlerts],
     ['#/blacklist', blacklistTexts(lang).navBlacklist],
+    ['#/whitelist', whitelistTexts(lang).navWhitelist],
   ];
   const current = location.hash.split('/')[1] ?? 'records';
   root.replaceChildren(
@@ -939,6 +941,14 @@ function renderBlacklist(): void {
   void renderBlacklistInto({ lang, me: me!, box, guard, table }, renderBlacklist);
 }
 
+// ---- whitelist (web/console/src/whitelist.ts) ----------------------------------------------------------------
+
+function renderWhitelist(): void {
+  const box = el('div');
+  shell('whitelist', box);
+  void renderWhitelistInto({ lang, me: me!, box, guard, table }, renderWhitelist);
+}
+
 // ---- routing --------------------------------------------------------------------------------------------------
 
 function route(): void {
@@ -955,6 +965,7 @@ function route(): void {
   else if (parts[0] === 'audit') renderAudit();
   else if (parts[0] === 'alerts') renderAlerts();
   else if (parts[0] === 'blacklist') renderBlacklist();
+  else if (parts[0] === 'whitelist') renderWhitelist();
   else renderRecords();
 }
 
