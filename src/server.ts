@@ -21,6 +21,7 @@ import { createPlanService } from './verify/plans.js';
 import { createRetention } from './verify/retention.js';
 import { createSessionService } from './verify/sessions.js';
 import { createIdentityChecks } from './verify/identity/checks.js';
+import { createCheckRecords } from './verify/identity/check-records.js';
 import { createRegistryService } from './verify/identity/registry.js';
 import { createIdCardOcr, type IdCardOcr } from './verify/identity/ocr/index.js';
 import { identityRoutes } from './api/native/identity-routes.js';
@@ -111,11 +112,18 @@ export async function startServer(
         idCardOcr = undefined;
         throw err;
       }));
+    const checkRecords = createCheckRecords({
+      repo: core.repos.checkRecords,
+      apps: core.repos.apps,
+      keyring: core.keyring,
+    });
     const identityChecks = createIdentityChecks({
       registry: registry.provider,
       settings: core.repos.settings,
       plans: core.repos.plans,
       keyring: core.keyring,
+      records: checkRecords,
+      log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
     });
     const sessions = createSessionService({
       repos: core.repos,
@@ -163,7 +171,11 @@ export async function startServer(
         log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
       }),
       // CSV exports: runs queued (or abandoned) exports and deletes expired ones.
-      extra: [{ name: 'exports', run: async () => consoleApi.exports?.runDue() }],
+      extra: [
+        { name: 'exports', run: async () => consoleApi.exports?.runDue() },
+        // Identity check records past their retention period (src/verify/identity/check-records.ts).
+        { name: 'check-records', run: async () => void (await checkRecords.purge()) },
+      ],
       log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
     });
     app = await buildApp({

@@ -348,10 +348,34 @@ export interface Database {
   alert_event: AlertEventTable;
   export_job: ExportJobTable;
   blacklist_entry: BlacklistEntryTable;
+  identity_check_record: IdentityCheckRecordTable;
   whitelist_entry: WhitelistEntryTable;
 }
 
 export type BlacklistEntryRow = Selectable<BlacklistEntryTable>;
+
+/** One identity information check (migration 0016): what was asked and answered, never the values. */
+export interface IdentityCheckRecordTable {
+  id: Generated<number>;
+  app_id: string;
+  plan_id: number | null;
+  kind: string;
+  param_type: string;
+  /** registry | http; null when the check was refused before a source answered. */
+  provider: string | null;
+  /** consistent | inconsistent | no_record; null when refused. */
+  result: string | null;
+  /** The error code of a refused check (invalid_request, not_supported, …). */
+  error_code: string | null;
+  /** JSON list of the field names that differ from the source. */
+  mismatched: ColumnType<string[], string | undefined, string>;
+  /** Keyed digest (purpose "identity") of a plain ID number; null for md5 forms and checks without one. */
+  id_number_digest: string | null;
+  id_number_masked: string | null;
+  duration_ms: number;
+  created_at: CreatedAt;
+}
+export type IdentityCheckRecordRow = Selectable<IdentityCheckRecordTable>;
 export type WhitelistEntryRow = Selectable<WhitelistEntryTable>;
 
 export type ExportJobRow = Selectable<ExportJobTable>;

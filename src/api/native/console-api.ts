@@ -17,6 +17,7 @@ import { ShirenError } from '../../errors.js';
 import type { AuditRepo } from '../../store/repos/audit-repo.js';
 import type { AlertService } from '../../verify/alerts.js';
 import type { BlacklistService } from '../../verify/blacklist.js';
+import type { CheckRecords } from '../../verify/identity/check-records.js';
 import type { ExportService } from '../../verify/exports.js';
 import type { RecordService } from '../../verify/records.js';
 import type { PlanService } from '../../verify/plans.js';
@@ -26,6 +27,7 @@ import type { WhitelistService } from '../../verify/whitelist.js';
 import { sendNativeError } from '../common/errors.js';
 import { consoleAlertRoutes } from './console-alert-routes.js';
 import { consoleBlacklistRoutes } from './console-blacklist-routes.js';
+import { consoleCheckRoutes } from './console-check-routes.js';
 import { consoleExportRoutes } from './console-export-routes.js';
 import { consoleKeyRoutes } from './console-key-routes.js';
 import { consolePlanRoutes } from './console-plan-routes.js';
@@ -59,6 +61,8 @@ export interface ConsoleApiDeps {
   alerts?: AlertService;
   /** Blacklisted ID numbers and addresses (routes under /blacklist); absent, the routes are not registered. */
   blacklist?: BlacklistService;
+  /** Identity check records (GET /checks); absent, the route is not registered. */
+  checkRecords?: CheckRecords;
   /** Starts the plan preview sessions (POST /plans/:id/preview); absent, that route answers not_supported. */
   sessions?: Pick<SessionService, 'create'>;
   /** Whitelist settings per plan (routes under /whitelist); absent, the routes are not registered. */
@@ -155,5 +159,6 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   if (deps.alerts) consoleAlertRoutes(app, { alerts: deps.alerts });
   if (deps.exports) consoleExportRoutes(app, deps.exports);
   if (deps.blacklist) consoleBlacklistRoutes(app, { blacklist: deps.blacklist });
+  if (deps.checkRecords) consoleCheckRoutes(app, { checkRecords: deps.checkRecords });
   if (deps.whitelist) consoleWhitelistRoutes(app, { whitelist: deps.whitelist });
 };

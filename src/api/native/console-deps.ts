@@ -7,6 +7,7 @@ import { createTransactor } from '../../store/repos/index.js';
 import { createExportService, type ExportLogger } from '../../verify/exports.js';
 import { createAlertService } from '../../verify/alerts.js';
 import { createBlacklistService } from '../../verify/blacklist.js';
+import { createCheckRecords } from '../../verify/identity/check-records.js';
 import { createRecordService } from '../../verify/records.js';
 import type { SessionService } from '../../verify/sessions.js';
 import { createPlanService, type PlanService } from '../../verify/plans.js';
@@ -71,6 +72,7 @@ export function consoleDeps(opts: {
       keyring,
       ...clock,
     }),
+    checkRecords: createCheckRecords({ repo: repos.checkRecords, apps: repos.apps, keyring, ...clock }),
     sessions: opts.sessions,
     whitelist: createWhitelistService({
       whitelist: repos.whitelist,

@@ -9,6 +9,7 @@ import { createAuditRepo } from './audit-repo.js';
 import { createBlacklistRepo } from './blacklist-repo.js';
 import { createCallbackRepo } from './callback-repo.js';
 import { createChallengeRepo } from './challenge-repo.js';
+import { createCheckRecordRepo } from './check-record-repo.js';
 import { createExportRepo } from './export-repo.js';
 import { createNonceRepo } from './nonce-repo.js';
 import { createConsoleLoginRepo } from './console-login-repo.js';
@@ -41,6 +42,7 @@ export function createRepos(db: Kysely<Database>) {
     exports: createExportRepo(db),
     blacklist: createBlacklistRepo(db),
     whitelist: createWhitelistRepo(db),
+    checkRecords: createCheckRecordRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

@@ -22,6 +22,7 @@ import type { FieldName } from './md5-forms.js';
 import { normaliseValidityDate } from './registry.js';
 import type { CheckAnswer, CheckKind, CheckRequest, IdentityProvider, ParamType } from './types.js';
 import { CHECK_KINDS } from './types.js';
+import type { CheckRecords } from './check-records.js';
 
 export const PROVIDER_NAMES: readonly IdentityProviderName[] = ['registry', 'http', 'none'];
 const HTTP_AUTH_PURPOSE = 'identity-http-authorization';
@@ -102,9 +103,14 @@ export interface IdentityCheckDeps {
   keyring: Keyring;
   /** Overrides the http provider factory (tests). */
   httpProvider?: (s: HttpUpstreamSettings, breaker: CircuitBreaker) => IdentityProvider;
+  /** Writes a record of every check answered or refused (src/verify/identity/check-records.ts); absent: none. */
+  records?: Pick<CheckRecords, 'record'>;
+  now?: () => Date;
+  log?: { warn(obj: object, msg: string): void };
 }
 
 export function createIdentityChecks(deps: IdentityCheckDeps) {
+  const now = deps.now ?? (() => new Date());
   const authBox = deps.keyring.box(HTTP_AUTH_PURPOSE);
   const breakers = new Map<string, CircuitBreaker>();
   const breakerKey = (appId: string, s: Pick<HttpUpstreamSettings, 'url' | 'failureThreshold' | 'cooldownMs'>) =>
@@ -218,25 +224,67 @@ export function createIdentityChecks(deps: IdentityCheckDeps) {
     return { req, rules };
   }
 
+  /** Validates the check, chooses the source and asks it; `seen` gets the validated request. */
+  async function answer(
+    appId: string,
+    input: CheckInput,
+    opts: { planId?: number },
+    seen: (req: CheckRequest) => void,
+  ): Promise<CheckOutcome> {
+    const { req, rules } = validate(input);
+    seen(req);
+    if (req.kind === 'credential')
+      throw new ShirenError(
+        'not_supported',
+        'credential forgery and tampering detection needs a document-forensics model that Shiren does not have; no answer is guessed',
+        { details: { code: 'source_cannot_answer', check: 'credential' } },
+      );
+    const provider = await providerFor(appId, opts.planId);
+    if (provider === 'none')
+      throw new ShirenError('not_supported', 'no authoritative source configured: the identity provider is none', {
+        details: { code: 'no_authoritative_source', provider: 'none' },
+      });
+    const answered = await provider.check(appId, req);
+    return { kind: req.kind, provider: provider.name, rules, ...answered };
+  }
+
   return {
     validate,
     providerFor,
 
+    /** Answers a check and writes its record; a record that cannot be written never fails the check. */
     async check(appId: string, input: CheckInput, opts: { planId?: number } = {}): Promise<CheckOutcome> {
-      const { req, rules } = validate(input);
-      if (req.kind === 'credential')
-        throw new ShirenError(
-          'not_supported',
-          'credential forgery and tampering detection needs a document-forensics model that Shiren does not have; no answer is guessed',
-          { details: { code: 'source_cannot_answer', check: 'credential' } },
-        );
-      const provider = await providerFor(appId, opts.planId);
-      if (provider === 'none')
-        throw new ShirenError('not_supported', 'no authoritative source configured: the identity provider is none', {
-          details: { code: 'no_authoritative_source', provider: 'none' },
-        });
-      const answer = await provider.check(appId, req);
-      return { kind: req.kind, provider: provider.name, rules, ...answer };
+      const started = now();
+      let validated: CheckRequest | undefined;
+      let outcome: CheckOutcome | undefined;
+      let errorCode: string | null = null;
+      try {
+        outcome = await answer(appId, input, opts, (r) => (validated = r));
+        return outcome;
+      } catch (err) {
+        errorCode = err instanceof ShirenError ? err.reason : 'internal';
+        throw err;
+      } finally {
+        if (deps.records) {
+          const kind = validated?.kind ?? (typeof input.kind === 'string' ? input.kind : 'unknown');
+          const plainId = validated?.paramType === 'normal' ? validated.idNumber : undefined;
+          await deps.records
+            .record({
+              appId,
+              planId: opts.planId ?? null,
+              kind: kind.slice(0, 32),
+              paramType: validated?.paramType ?? (input.paramType === 'md5' ? 'md5' : 'normal'),
+              ...(plainId ? { idNumber: plainId } : {}),
+              provider: outcome?.provider ?? null,
+              result: outcome?.result ?? null,
+              errorCode,
+              mismatched: outcome?.mismatched ?? [],
+              durationMs: now().getTime() - started.getTime(),
+              at: started,
+            })
+            .catch((e: unknown) => deps.log?.warn({ err: String(e) }, 'identity check record not written'));
+        }
+      }
     },
 
     async getSettings(appId: string): Promise<IdentitySettingsView> {
