@@ -35,7 +35,14 @@ export interface Core {
   close(): Promise<void>;
 }
 
-export async function openCore(config: Readonly<Config>, opts: { holder?: string } = {}): Promise<Core> {
+export async function openCore(
+  config: Readonly<Config>,
+  opts: {
+    holder?: string;
+    /** Clock of the access-key service (key use times, per-app rate limits); tests inject one. */
+    accessKeyClock?: () => Date;
+  } = {},
+): Promise<Core> {
   const master = loadMasterKey(config.dataDir, config.masterKey);
   const keyring = createKeyring(master.key);
   const store = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, holder: opts.holder });
@@ -55,6 +62,7 @@ export async function openCore(config: Readonly<Config>, opts: { holder?: string
       accessKeys: repos.accessKeys,
       audit: repos.audit,
       keyring,
+      ...(opts.accessKeyClock ? { now: opts.accessKeyClock } : {}),
     });
     const authenticate = createNativeAuthenticator({
       keys: accessKeys,

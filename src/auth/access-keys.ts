@@ -2,6 +2,9 @@
  * Access keys: AccessKeyId/AccessKeySecret pairs that belong to an app (tenant). Every protocol (native bearer and HMAC,
  * Aliyun, Baidu, Volcengine) resolves a caller through `resolve`, which returns the plaintext secret for signature checks.
  * Secrets are stored only as AES-GCM ciphertext under the master key.
+ *
+ * After a protocol has checked the caller's signature or secret, it turns the key into its Principal with `admit`,
+ * which charges the app's rate limit (src/auth/rate-limiter.ts): the one place every protocol passes through.
  */
 import { ShirenError } from '../errors.js';
 import { newAccessKeyId, newAccessKeySecret, newId } from '../ids.js';
@@ -9,6 +12,7 @@ import { constantTimeEqual, type Keyring } from '../store/secret-box.js';
 import type { AccessKeyRepo } from '../store/repos/access-key-repo.js';
 import type { AppRepo } from '../store/repos/app-repo.js';
 import type { AuditRepo } from '../store/repos/audit-repo.js';
+import { createRateLimiter, type RateLimit, type RateLimiter } from './rate-limiter.js';
 
 export interface Principal {
   appId: string;
@@ -16,7 +20,12 @@ export interface Principal {
   accessKeyId: string;
 }
 
-export interface ResolvedKey extends Principal {
+/** An authenticated key before `admit`: the principal and its app's rate limit (null = unlimited). */
+export interface AppKey extends Principal {
+  rateLimit: RateLimit | null;
+}
+
+export interface ResolvedKey extends AppKey {
   secret: string;
 }
 
@@ -39,8 +48,11 @@ export function createAccessKeyService(deps: {
   audit: AuditRepo;
   keyring: Keyring;
   now?: () => Date;
+  /** The per-app token buckets (default: one for this service, on `now`). */
+  limiter?: RateLimiter;
 }) {
   const now = deps.now ?? (() => new Date());
+  const limiter = deps.limiter ?? createRateLimiter({ now: () => now().getTime() });
   const box = deps.keyring.box(SECRET_PURPOSE);
   /** Touching last_used_at on every call would write on every request; once a minute per key is enough. */
   const lastTouched = new Map<string, number>();
@@ -122,18 +134,46 @@ export function createAccessKeyService(deps: {
         lastTouched.set(row.id, t);
         await deps.accessKeys.touch(row.id, new Date(t));
       }
+      const perMinute = row.app_rate_limit_per_minute;
       return {
         appId: row.app_id,
         appName: row.app_name,
         accessKeyId: row.id,
+        rateLimit: perMinute === null ? null : { perMinute, burst: row.app_rate_limit_burst ?? perMinute },
         secret: box.decryptString(row.secret_enc),
       };
     },
 
-    /** API-key style check: the presented secret must equal the stored one. */
-    async verifySecret(accessKeyId: string, secret: string): Promise<Principal> {
+    /** API-key style check: the presented secret must equal the stored one (then `admit` the key). */
+    async verifySecret(accessKeyId: string, secret: string): Promise<AppKey> {
       const key = await this.resolve(accessKeyId);
       if (!constantTimeEqual(key.secret, secret)) throw new ShirenError('access_key_invalid');
+      return { appId: key.appId, appName: key.appName, accessKeyId: key.accessKeyId, rateLimit: key.rateLimit };
+    },
+
+    /**
+     * The Principal of a key whose caller is authenticated, once the app's rate limit admits one more request
+     * (in this process); over the limit: rate_limited with retryAfter. Call it only after the signature (and the
+     * nonce) checked out, so nobody can use up an app's allowance with requests they could not sign.
+     */
+    admit(key: AppKey): Principal {
+      const wait = limiter.take(key.appId, key.rateLimit);
+      if (wait > 0) {
+        const limit = key.rateLimit!;
+        throw new ShirenError(
+          'rate_limited',
+          `app ${key.appName} is limited to ${limit.perMinute} requests per minute (burst ${limit.burst}); retry in ${wait} s.`,
+          {
+            retryAfter: wait,
+            details: {
+              scope: 'app',
+              rateLimitPerMinute: limit.perMinute,
+              rateLimitBurst: limit.burst,
+              retryAfterSeconds: wait,
+            },
+          },
+        );
+      }
       return { appId: key.appId, appName: key.appName, accessKeyId: key.accessKeyId };
     },
   };

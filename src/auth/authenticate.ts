@@ -1,6 +1,7 @@
 /**
  * Authenticates a native API request from its Authorization header: either the API-key style
- * "Bearer <AccessKeyId>:<AccessKeySecret>" or the HMAC signature of native-signature.ts.
+ * "Bearer <AccessKeyId>:<AccessKeySecret>" or the HMAC signature of native-signature.ts. An authenticated key is
+ * admitted through the app's rate limit (AccessKeyService.admit).
  */
 import { ShirenError } from '../errors.js';
 import { constantTimeEqual } from '../store/secret-box.js';
@@ -32,7 +33,7 @@ export function createNativeAuthenticator(deps: {
       if (colon <= 0 || colon === token.length - 1) {
         throw new ShirenError('unauthorized', 'Bearer credentials must be <AccessKeyId>:<AccessKeySecret>');
       }
-      return deps.keys.verifySecret(token.slice(0, colon), token.slice(colon + 1));
+      return deps.keys.admit(await deps.keys.verifySecret(token.slice(0, colon), token.slice(colon + 1)));
     }
     if (header.startsWith(NATIVE_SCHEME)) {
       const parsed = parseNativeAuthorization(header);
@@ -54,7 +55,7 @@ export function createNativeAuthenticator(deps: {
       // Checked after the signature, so an attacker cannot burn a victim's nonces with unsigned requests.
       const expires = new Date((Number(parsed.timestamp) + deps.windowSeconds) * 1000);
       if (!(await deps.nonces.claim(key.accessKeyId, parsed.nonce, expires))) throw new ShirenError('nonce_reused');
-      return { appId: key.appId, appName: key.appName, accessKeyId: key.accessKeyId };
+      return deps.keys.admit(key);
     }
     throw new ShirenError('unauthorized', `unsupported Authorization scheme (use Bearer or ${NATIVE_SCHEME})`);
   };

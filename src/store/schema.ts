@@ -13,6 +13,10 @@ export interface AppTable {
   name: string;
   created_at: CreatedAt;
   disabled_at: Timestamp | null;
+  /** Requests per minute for the app's access keys (migration 0014); null = unlimited. */
+  rate_limit_per_minute: number | null;
+  /** Largest burst; null = rate_limit_per_minute. */
+  rate_limit_burst: number | null;
 }
 
 export interface AccessKeyTable {

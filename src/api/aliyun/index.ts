@@ -36,7 +36,8 @@ export const CLOUDAUTH_VERSION = '2019-03-07';
 const FORM = 'application/x-www-form-urlencoded';
 
 export interface AliyunApiDeps {
-  keys: Pick<AccessKeyService, 'resolve'>;
+  /** `admit` charges the app's rate limit once the signature and nonce checked out (Throttling.User over it). */
+  keys: Pick<AccessKeyService, 'resolve' | 'admit'>;
   nonces: Pick<NonceRepo, 'claim'>;
   /** Allowed clock skew of Timestamp / x-acs-date, in seconds (both directions). */
   windowSeconds: number;
@@ -196,7 +197,7 @@ export const aliyunApi: FastifyPluginAsync<AliyunApiDeps> = async (app, deps) =>
       );
       if (!ok) throw new ShirenError('signature_invalid', 'Specified signature does not match our calculation.');
       await claimNonce(key.accessKeyId, nonce, t);
-      return { appId: key.appId, appName: key.appName, accessKeyId: key.accessKeyId };
+      return deps.keys.admit(key);
     }
     // RPC v1: everything is in the parameters.
     for (const name of ['AccessKeyId', 'Signature', 'SignatureNonce', 'Timestamp'])
@@ -211,7 +212,7 @@ export const aliyunApi: FastifyPluginAsync<AliyunApiDeps> = async (app, deps) =>
       throw new ShirenError('signature_invalid', 'Specified signature does not match our calculation.');
     }
     await claimNonce(key.accessKeyId, params.SignatureNonce!, t);
-    return { appId: key.appId, appName: key.appName, accessKeyId: key.accessKeyId };
+    return deps.keys.admit(key);
   }
 
   const actions: Record<string, (ctx: ActionContext) => Promise<Record<string, unknown>>> = {

@@ -41,7 +41,8 @@ export const MATCH_IMAGE_MAX_RESOLUTION: [number, number] = [1920, 1080];
 const FORM = 'application/x-www-form-urlencoded';
 
 export interface BaiduApiDeps {
-  keys: Pick<AccessKeyService, 'resolve'>;
+  /** `admit` charges the app's rate limit on every faceprint call (error_code 18 over it); the token call is free. */
+  keys: Pick<AccessKeyService, 'resolve' | 'admit'>;
   keyring: Keyring;
   sessions: Pick<SessionService, 'create' | 'get' | 'setIdentity' | 'setReference' | 'image' | 'revealIdentity'>;
   /** The plan of a session, for the charge type of its comparisons (registry → verify, uploaded/previous → match). */
@@ -164,7 +165,7 @@ export const baiduApi: FastifyPluginAsync<BaiduApiDeps> = async (app, deps) => {
     const c = tokens.check(value);
     if (!c.ok) throw new BaiduGatewayError(c.why === 'expired' ? 111 : 110);
     const key = await deps.keys.resolve(c.accessKeyId); // unknown or disabled key: 110 through the table
-    const principal = { appId: key.appId, appName: key.appName, accessKeyId: key.accessKeyId };
+    const principal = deps.keys.admit(key); // over the app's rate limit: 18 through the table
     request.principal = principal;
     return principal;
   }

@@ -1,4 +1,7 @@
-/** Apps and access keys: every role lists them (never secrets); operators and admins create, disable, rotate. */
+/**
+ * Apps and access keys: every role lists them (never secrets); operators and admins create, disable, rotate keys and
+ * set an app's rate limit.
+ */
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../../auth/console-auth.js';
 import type { ConsoleApiDeps } from './console-api.js';
@@ -16,6 +19,31 @@ export function consoleKeyRoutes(app: FastifyInstance, deps: ConsoleApiDeps) {
     '/apps',
     { config: { consoleAccess: 'read' }, schema: { tags, summary: 'Apps with their key counts' } },
     async () => ({ apps: await deps.keys.apps() }),
+  );
+
+  app.patch(
+    '/apps/:id',
+    {
+      config: { consoleAccess: 'operate' },
+      schema: {
+        tags,
+        summary: "Set an app's rate limit (requests per minute over all its keys, in each server process)",
+        params: {
+          type: 'object',
+          required: ['id'],
+          properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+        },
+        body: {
+          type: 'object',
+          description:
+            'rateLimitPerMinute: 1–1000000 or null (unlimited); rateLimitBurst: 1–1000000 or null (= the per-minute value)',
+          properties: { rateLimitPerMinute: {}, rateLimitBurst: {} },
+        },
+      },
+    },
+    async (request) => ({
+      app: await deps.keys.updateApp((request.params as { id: string }).id, request.body, actorOf(consoleCtx(request))),
+    }),
   );
 
   app.get(

@@ -78,7 +78,8 @@ export const VOLC_ERRORS: Record<Reason, VolcAnswer> = {
   face_not_found: biz(400, 50215, SUB_CODES.noFace),
   face_too_small: biz(400, 50215, SUB_CODES.faceTooSmall),
   multiple_faces: biz(400, 50215, SUB_CODES.multipleFaces),
-  rate_limited: biz(429, 50429),
+  // The app's own rate limit is the gateway's flow control (common error FlowLimitExceeded), before cv runs.
+  rate_limited: gw(429, 'FlowLimitExceeded', 100018),
   engine_busy: biz(429, 50429),
   timeout: biz(500, 50500, SUB_CODES.internal),
   engine_unavailable: biz(500, 50500, SUB_CODES.internal),

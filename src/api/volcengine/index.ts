@@ -46,7 +46,8 @@ const REQ_KEYS = { src: 'cert_pro_src_verify', noSrc: 'cert_pro_no_src_verify' }
 const TOKEN_REQ_KEYS = ['cert_pro_token', 'cert_token'];
 
 export interface VolcengineApiDeps {
-  keys: Pick<AccessKeyService, 'resolve'>;
+  /** `admit` charges the app's rate limit once the signature checked out (FlowLimitExceeded over it). */
+  keys: Pick<AccessKeyService, 'resolve' | 'admit'>;
   /** Allowed clock skew of X-Date, in seconds (both directions). */
   windowSeconds: number;
   faces: Pick<FaceService, 'detect'>;
@@ -185,7 +186,7 @@ export const volcengineApi: FastifyPluginAsync<VolcengineApiDeps> = async (app, 
         'signature_invalid',
         'The request signature we calculated does not match the signature you provided. Check your Secret Access Key and signing method.',
       );
-    return { principal: { appId: key.appId, appName: key.appName, accessKeyId: key.accessKeyId }, region: auth.region };
+    return { principal: deps.keys.admit(key), region: auth.region };
   }
 
   const actions: Record<(typeof ACTIONS)[number], (ctx: ActionContext) => Promise<Reply>> = {

@@ -4,15 +4,19 @@ import type { AccessKeyRow, Database, NewAccessKey } from '../schema.js';
 export interface AccessKeyWithApp extends AccessKeyRow {
   app_name: string;
   app_disabled_at: Date | null;
+  app_rate_limit_per_minute: number | null;
+  app_rate_limit_burst: number | null;
 }
 
 export function createAccessKeyRepo(db: Kysely<Database>) {
   const withApp = () =>
-    db
-      .selectFrom('access_key')
-      .innerJoin('app', 'app.id', 'access_key.app_id')
-      .selectAll('access_key')
-      .select(['app.name as app_name', 'app.disabled_at as app_disabled_at']);
+    db.selectFrom('access_key').innerJoin('app', 'app.id', 'access_key.app_id').selectAll('access_key').select([
+      'app.name as app_name',
+      'app.disabled_at as app_disabled_at',
+      // Read with the key on every request, so a limit changed in the console applies from the next one.
+      'app.rate_limit_per_minute as app_rate_limit_per_minute',
+      'app.rate_limit_burst as app_rate_limit_burst',
+    ]);
   return {
     async insert(key: NewAccessKey): Promise<AccessKeyRow> {
       return db.insertInto('access_key').values(key).returningAll().executeTakeFirstOrThrow();

@@ -12,6 +12,14 @@ export function createAppRepo(db: Kysely<Database>) {
     async findById(id: string): Promise<AppRow | undefined> {
       return db.selectFrom('app').selectAll().where('id', '=', id).executeTakeFirst();
     },
+    async setRateLimit(id: string, perMinute: number | null, burst: number | null): Promise<AppRow | undefined> {
+      return db
+        .updateTable('app')
+        .set({ rate_limit_per_minute: perMinute, rate_limit_burst: burst })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+    },
     async list(): Promise<AppRow[]> {
       return db.selectFrom('app').selectAll().orderBy('created_at').orderBy('id').execute();
     },

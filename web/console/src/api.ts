@@ -84,6 +84,9 @@ export interface AppView {
   name: string;
   createdAt: string;
   disabledAt: string | null;
+  /** Requests per minute over the app's keys (null = unlimited) and the burst (docs/console.md). */
+  rateLimitPerMinute: number | null;
+  rateLimitBurst: number | null;
   keys: { active: number; disabled: number };
 }
 

@@ -9,6 +9,7 @@ import { alertTexts, renderAlertsInto } from './alerts.js';
 import { blacklistTexts, renderBlacklistInto } from './blacklist.js';
 import { planForm, planPreview, planTexts } from './plan-form.js';
 import { renderWhitelistInto, whitelistTexts } from './whitelist.js';
+import { rateLimitCell, rateLimitTexts } from './rate-limits.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -657,10 +658,17 @@ async function renderApps(created?: NewKey): Promise<void> {
   box.append(
     el('h2', t.apps),
     table(
-      [t.appName, t.createdAt, t.activeKeys, t.disabledKeys],
-      data.apps.map((a) => [a.name, fmtTime(a.createdAt), a.keys.active, a.keys.disabled]),
+      [t.appName, t.createdAt, t.activeKeys, t.disabledKeys, rateLimitTexts(lang).rateLimit],
+      data.apps.map((a) => [
+        a.name,
+        fmtTime(a.createdAt),
+        a.keys.active,
+        a.keys.disabled,
+        rateLimitCell(a, { lang, canOperate, guard, saved: () => void renderApps() }),
+      ]),
       { 'data-table': 'apps' },
     ),
+    el('p.hint', rateLimitTexts(lang).hint),
     el('h2', t.keys),
     // A new key's secret, shown this once (the server never returns it again).
     el(
