@@ -176,6 +176,10 @@ export interface VerifySessionTable {
   media_purge_at: Timestamp;
   client_ip_digest: string | null;
   user_agent: string | null;
+  /** First two digits of a mainland-shaped ID number, set with the identity (migration 0012); never the number. */
+  id_province: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Device OS from the user agent (src/verify/dimensions.ts deviceOs), set with it (migration 0012). */
+  device_os: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface VerifyAttemptTable {
