@@ -7,6 +7,7 @@ import './style.css';
 import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, type Statistics } from './api.js';
 import { alertTexts, renderAlertsInto } from './alerts.js';
 import { blacklistTexts, renderBlacklistInto } from './blacklist.js';
+import { passRateChart, renderBreakdownsInto } from './breakdowns.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -535,6 +536,7 @@ async function renderStats(): Promise<void> {
       [t.open, String(s.totals.open)],
     ]),
     chart(s),
+    passRateChart(s, lang),
     el('h2', t.codes),
     table(
       [t.resultCode, t.count],
@@ -542,6 +544,8 @@ async function renderStats(): Promise<void> {
       { 'data-table': 'codes' },
     ),
   );
+  const [app, planId] = [params.get('app') ?? undefined, params.get('planId') ?? undefined];
+  await renderBreakdownsInto(box, lang, { from: s.from, to: s.to, app, planId });
 }
 
 // ---- plans ----------------------------------------------------------------------------------------------------
