@@ -1,6 +1,6 @@
 /**
  * The records search with 100,000 sessions:
- * `npx tsx src/verify/records-bench.ts [--pg postgres://…/db] [--rows N] [--no-export] [--explain '<select …>']`.
+ * `npx tsx src/verify/records-bench.ts [--pg postgres://…/db] [--rows N] [--no-export]`.
  * Seeds a fresh database (PGlite in a temp directory by default; with --pg, an existing empty database) with N
  * sessions over 90 days, 2 apps, 6 plans, 20,000 people, realistic result codes, then times each console search
  * and statistics query and each statistics breakdown (median of 7 runs after a warm-up) through the services the
@@ -219,11 +219,6 @@ try {
     console.log(
       `${label.padEnd(44)} ${String(first.groups.length).padStart(3)} grps  median ${times[3]!.toFixed(1)} ms  max ${times[6]!.toFixed(1)} ms`,
     );
-  }
-  if (opt('--explain')) {
-    const q = args[args.indexOf('--explain') + 1]!;
-    const plan = await db.executeQuery({ sql: `explain analyze ${q}`, parameters: [] } as never);
-    console.log((plan.rows as Record<string, string>[]).map((r) => Object.values(r)[0]).join('\n'));
   }
   // CSV export of every row through the export service (one job, run here).
   if (!args.includes('--no-export')) {
