@@ -165,6 +165,13 @@ describe('console in Chromium on the real server', { skip: SKIP_REASON, timeout:
     const d = new Date();
     const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}T00:00`;
     assert.deepEqual(bars, [{ bucket: today, series: 'open' }]);
+    // Breakdowns: the record's province (its ID number starts with 11) and its stage (open), no pass rate yet.
+    await page.waitForSelector('[data-table="breakdown-province"] tr[data-group="11"]');
+    assert.match(
+      await page.innerText('[data-table="breakdown-province"] tr[data-group="11"]'),
+      /^北京市\s+1\s+0\s+0\s+0\s+1\s+—/,
+    );
+    await page.waitForSelector('[data-chart="breakdown-stage"] rect[data-group="open"]');
     await shot(page, '09-statistics');
     await page.click('[data-action="sign-out"]');
     await page.waitForSelector('[data-screen="sign-in"]');

@@ -182,6 +182,10 @@ export interface VerifySessionTable {
   user_agent: string | null;
   /** Started from the console's plan preview link (migration 0015): left out of statistics and alerts. */
   preview: ColumnType<boolean, boolean | undefined, boolean>;
+  /** First two digits of a mainland-shaped ID number, set with the identity (migration 0012); never the number. */
+  id_province: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Device OS from the user agent (src/verify/dimensions.ts deviceOs), set with it (migration 0012). */
+  device_os: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface VerifyAttemptTable {

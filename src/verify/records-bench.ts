@@ -1,9 +1,11 @@
 /**
- * The records search with 100,000 sessions: `npx tsx src/verify/records-bench.ts [--pg postgres://…/db] [--rows N]`.
+ * The records search with 100,000 sessions:
+ * `npx tsx src/verify/records-bench.ts [--pg postgres://…/db] [--rows N] [--no-export]`.
  * Seeds a fresh database (PGlite in a temp directory by default; with --pg, an existing empty database) with N
  * sessions over 90 days, 2 apps, 6 plans, 20,000 people, realistic result codes, then times each console search
- * and statistics query (median of 7 runs after a warm-up) through the services the console API calls, then one CSV
- * export of every row.
+ * and statistics query and each statistics breakdown (median of 7 runs after a warm-up) through the services the
+ * console API calls, then one CSV export of every row (not with --no-export). Seeded sessions carry a province code
+ * from their person's ID number and a device OS (open ones none), in plausible shares.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,7 +16,8 @@ import { newId, randomString } from '../ids.js';
 import { createTransactor } from '../store/repos/index.js';
 import { createExportService } from './exports.js';
 import { createRecordService, type RecordQuery } from './records.js';
-import { createStatisticsService, type Statistics, type StatisticsQuery } from './statistics.js';
+import { PROVINCES, provinceCode } from './dimensions.js';
+import { createStatisticsService, type BreakdownQuery, type Statistics, type StatisticsQuery } from './statistics.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {
@@ -57,16 +60,30 @@ try {
       }),
     );
   }
-  // 20,000 people with valid-looking 18-character numbers (checksums do not matter for the digest look-up).
-  const people = Array.from({ length: 20_000 }, (_, i) => ({
-    name: `测试${i}`,
-    idNumber: `1101011990${String(i).padStart(8, '0')}`,
-  }));
+  // 20,000 people with valid-looking 18-character numbers (checksums do not matter for the digest look-up), from
+  // every province (Guangdong, Henan, Shandong, Sichuan, Jiangsu more often) and 1 % with an unknown code (99).
+  const provinces = [...Object.keys(PROVINCES), '44', '44', '44', '41', '41', '37', '37', '51', '51', '32', '32'];
+  const people = Array.from({ length: 20_000 }, (_, i) => {
+    const code = i % 100 === 0 ? '99' : provinces[(i * 13) % provinces.length]!;
+    return { name: `测试${i}`, idNumber: `${code}01011990${String(i).padStart(8, '0')}` };
+  });
   const enc = people.map((p) => ({
     name: box.encrypt(p.name),
     number: box.encrypt(p.idNumber),
     digest: core.keyring.digest('identity', p.idNumber),
+    province: provinceCode(p.idNumber),
   }));
+  // Device OS shares of Chinese mobile traffic, roughly: Android, iOS, HarmonyOS, then desktops.
+  const oses = [
+    ...Array<string>(45).fill('Android'),
+    ...Array<string>(33).fill('iOS'),
+    ...Array<string>(14).fill('HarmonyOS'),
+    ...Array<string>(4).fill('Windows'),
+    'macOS',
+    'macOS',
+    'Linux',
+    'other',
+  ];
   const codes = [
     ...Array<string>(70).fill('ok'),
     ...Array<string>(15).fill('compare_failed'),
@@ -95,6 +112,9 @@ try {
         identity_name_enc: who.name,
         identity_number_enc: who.number,
         identity_number_digest: who.digest,
+        id_province: who.province,
+        // Open sessions were never opened on a device (no user agent); the others on one of the OSes.
+        device_os: open ? null : oses[(i * 37) % oses.length]!,
         created_at: created,
         expires_at: new Date(created.getTime() + 7200_000),
         finished_at: open ? null : new Date(created.getTime() + 30_000),
@@ -114,7 +134,9 @@ try {
     }
     await db.insertInto('verify_session').values(batch).execute();
   }
-  if (core.store.kind === 'postgres') await db.executeQuery({ sql: 'analyze verify_session', parameters: [] } as never);
+  // On PostgreSQL, as autovacuum would leave a settled table: statistics and the visibility map (index-only scans).
+  if (core.store.kind === 'postgres')
+    await db.executeQuery({ sql: 'vacuum analyze verify_session', parameters: [] } as never);
   console.log(`seeded ${ROWS} sessions on ${core.store.kind} in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
   const sessionsStub = {} as Parameters<typeof createRecordService>[0]['sessions'];
@@ -171,24 +193,53 @@ try {
       `${label.padEnd(44)} ${String(first.buckets.length).padStart(3)} bkts  median ${times[3]!.toFixed(1)} ms  max ${times[6]!.toFixed(1)} ms`,
     );
   }
+  const days90 = new Date(end - span - 86400_000).toISOString();
+  const breakdownCases: [string, BreakdownQuery][] = [
+    ['breakdown by plan, 90 days', { by: 'plan', from: days90 }],
+    ['breakdown by app, 90 days', { by: 'app', from: days90 }],
+    ['breakdown by OS, 90 days', { by: 'os', from: days90 }],
+    ['breakdown by province, 90 days', { by: 'province', from: days90 }],
+    ['breakdown by stage, 90 days', { by: 'stage', from: days90 }],
+    ['breakdown by reason, 90 days', { by: 'reason', from: days90 }],
+    ['breakdown by OS, 90 days, app bench-b', { by: 'os', from: days90, app: 'bench-b' }],
+    ['breakdown by province, 90 days, one plan', { by: 'province', from: days90, planId: plans[2]!.id }],
+    ['breakdown by stage, last 24 h', { by: 'stage', from: day }],
+    ['breakdown by province, last 7 days', { by: 'province', from: new Date(end - 7 * 86400_000).toISOString() }],
+  ];
+  for (const [label, q] of breakdownCases) {
+    const first = await stats.breakdown(q);
+    if (first.by === 'plan' && first.totals.total !== ROWS) throw new Error(`${label}: ${first.totals.total} rows`);
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      await stats.breakdown(q);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    console.log(
+      `${label.padEnd(44)} ${String(first.groups.length).padStart(3)} grps  median ${times[3]!.toFixed(1)} ms  max ${times[6]!.toFixed(1)} ms`,
+    );
+  }
   // CSV export of every row through the export service (one job, run here).
-  const exporter = createExportService({
-    repos: core.repos,
-    transaction: createTransactor(db),
-    blobs: core.blobs,
-    records,
-    runOnCreate: false,
-  });
-  const job = await exporter.create({}, 'bench');
-  const t0 = performance.now();
-  await exporter.runDue();
-  const ms = performance.now() - t0;
-  const done = await exporter.get(job.id);
-  const file = await exporter.download(job.id, 'bench');
-  if (done.status !== 'done' || done.rowsDone !== ROWS) throw new Error(`export: ${JSON.stringify(done)}`);
-  console.log(
-    `${'CSV export of every row'.padEnd(44)} ${ROWS} rows  ${(ms / 1000).toFixed(2)} s  ${(file.csv.length / 1e6).toFixed(1)} MB (${(file.csv.length / ROWS).toFixed(0)} B/row)`,
-  );
+  if (!args.includes('--no-export')) {
+    const exporter = createExportService({
+      repos: core.repos,
+      transaction: createTransactor(db),
+      blobs: core.blobs,
+      records,
+      runOnCreate: false,
+    });
+    const job = await exporter.create({}, 'bench');
+    const t0 = performance.now();
+    await exporter.runDue();
+    const ms = performance.now() - t0;
+    const done = await exporter.get(job.id);
+    const file = await exporter.download(job.id, 'bench');
+    if (done.status !== 'done' || done.rowsDone !== ROWS) throw new Error(`export: ${JSON.stringify(done)}`);
+    console.log(
+      `${'CSV export of every row'.padEnd(44)} ${ROWS} rows  ${(ms / 1000).toFixed(2)} s  ${(file.csv.length / 1e6).toFixed(1)} MB (${(file.csv.length / ROWS).toFixed(0)} B/row)`,
+    );
+  }
 } finally {
   await core.close();
   rmSync(dir, { recursive: true, force: true });

@@ -18,6 +18,7 @@ import type { Keyring } from '../store/secret-box.js';
 import type { LivenessMode, PlanRow, SessionStatus, VerifySessionRow } from '../store/schema.js';
 import { queueCallback, type SessionResult } from './callbacks.js';
 import { maskIdNumber, maskName, normaliseIdentity } from './identity.js';
+import { provinceCode, userAgentColumns } from './dimensions.js';
 import { newPlanColumns } from './plans.js';
 import { checkCertificateNumber, type CertificateType } from './certificates.js';
 import { applyReferenceControls, type ReferenceControls } from './reference-controls.js';
@@ -333,6 +334,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       identity_name_enc: identityBox.encrypt(id.name),
       identity_number_enc: identityBox.encrypt(id.idNumber),
       identity_number_digest: deps.keyring.digest(IDENTITY_PURPOSE, id.idNumber),
+      id_province: provinceCode(id.idNumber),
     };
   }
 
@@ -486,6 +488,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         identity_name_enc: identity?.identity_name_enc ?? null,
         identity_number_enc: identity?.identity_number_enc ?? null,
         identity_number_digest: identity?.identity_number_digest ?? null,
+        id_province: identity?.id_province ?? null,
         reference_blob_key: referenceKey,
         previous_session_id: previousSessionId,
         created_at: t,
@@ -815,7 +818,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         await tx.sessions.update(row.id, {
           ...(row.status === 'created' ? { status: 'in_progress' as const } : {}),
           client_ip_digest: digest,
-          user_agent: client.userAgent?.slice(0, 512) ?? row.user_agent,
+          ...userAgentColumns(client.userAgent, row),
         });
       });
       return { ...spec, challengeId, expiresAt: expiresAt.toISOString() };
@@ -1019,7 +1022,7 @@ export function createSessionService(deps: SessionServiceDeps) {
             best_frame_key: bestKey,
             env_frame_key: envKey,
             client_ip_digest: digest,
-            user_agent: client.userAgent?.slice(0, 512) ?? s.user_agent,
+            ...userAgentColumns(client.userAgent, s),
             ...(final
               ? {
                   result: JSON.stringify(sessionResult),

@@ -5,7 +5,9 @@
  */
 import { ShirenError } from '../errors.js';
 import type { Repos } from '../store/repos/index.js';
-import type { StatisticsBucket, StatisticsFilter } from '../store/repos/record-repo.js';
+import type { BreakdownBy, StatisticsBucket, StatisticsFilter } from '../store/repos/record-repo.js';
+import { CAPTURE_CODES, COMPARISON_CODES, LIVENESS_CODES } from './dimensions.js';
+import { breakdownGroups, BREAKDOWN_BY, passRate, type Breakdown } from './breakdown.js';
 
 export interface StatisticsQuery {
   from?: string;
@@ -18,14 +20,26 @@ export interface StatisticsQuery {
   planId?: number;
 }
 
+/** passRate: per cent of the decided sessions (passed + failed) that passed, one decimal; null when none was. */
+export type WithPassRate<T> = T & { passRate: number | null };
+
 export interface Statistics {
   from: string;
   to: string;
   unit: 'hour' | 'day';
   timeZone: string;
-  totals: Omit<StatisticsBucket, 'start'>;
-  buckets: StatisticsBucket[];
+  totals: WithPassRate<Omit<StatisticsBucket, 'start'>>;
+  buckets: WithPassRate<StatisticsBucket>[];
   codes: { code: string; count: number }[];
+}
+
+export interface BreakdownQuery {
+  by?: string;
+  from?: string;
+  to?: string;
+  app?: string;
+  appId?: string;
+  planId?: number;
 }
 
 const MAX_BUCKETS = { hour: 24 * 31, day: 400 } as const;
@@ -45,30 +59,32 @@ export function validTimeZone(tz: string): boolean {
   }
 }
 
+/** The [from, to) window of a query: defaults, ISO 8601 times, at most MAX_BUCKETS units. */
+function window(q: { from?: string; to?: string }, unit: 'hour' | 'day', t: Date): { from: Date; to: Date } {
+  const to = q.to ? new Date(q.to) : t;
+  if (Number.isNaN(to.getTime())) bad('to', 'must be an ISO 8601 time');
+  const from = q.from ? new Date(q.from) : new Date(to.getTime() - (unit === 'day' ? 30 : 1) * 86400_000);
+  if (Number.isNaN(from.getTime())) bad('from', 'must be an ISO 8601 time');
+  if (from >= to) bad('to', 'must be after from');
+  if ((to.getTime() - from.getTime()) / UNIT_MS[unit] > MAX_BUCKETS[unit])
+    bad('from', `at most ${MAX_BUCKETS[unit]} ${unit}s per query`);
+  return { from, to };
+}
+
 export function createStatisticsService(deps: { repos: Pick<Repos, 'records' | 'apps'>; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
   return {
     async get(q: StatisticsQuery): Promise<Statistics> {
       const t = now();
       const unit = q.unit ?? 'day';
-      const to = q.to ? new Date(q.to) : t;
-      if (Number.isNaN(to.getTime())) bad('to', 'must be an ISO 8601 time');
-      const from = q.from ? new Date(q.from) : new Date(to.getTime() - (unit === 'day' ? 30 : 1) * 86400_000);
-      if (Number.isNaN(from.getTime())) bad('from', 'must be an ISO 8601 time');
-      if (from >= to) bad('to', 'must be after from');
-      if ((to.getTime() - from.getTime()) / UNIT_MS[unit] > MAX_BUCKETS[unit])
-        bad('from', `at most ${MAX_BUCKETS[unit]} ${unit}s per query`);
+      const { from, to } = window(q, unit, t);
       const timeZone = q.timeZone ?? 'UTC';
       if (!validTimeZone(timeZone)) bad('timeZone', 'must be an IANA time zone such as Asia/Shanghai');
       const filter: StatisticsFilter = { from, to, unit, timeZone, now: t };
       if (q.planId !== undefined) filter.planId = q.planId;
       const empty = { total: 0, passed: 0, failed: 0, expired: 0, open: 0 };
-      const answer = (buckets: StatisticsBucket[], codes: Statistics['codes']): Statistics => ({
-        from: from.toISOString(),
-        to: to.toISOString(),
-        unit,
-        timeZone,
-        totals: buckets.reduce(
+      const answer = (buckets: StatisticsBucket[], codes: Statistics['codes']): Statistics => {
+        const totals = buckets.reduce(
           (s, b) => ({
             total: s.total + b.total,
             passed: s.passed + b.passed,
@@ -77,10 +93,17 @@ export function createStatisticsService(deps: { repos: Pick<Repos, 'records' | '
             open: s.open + b.open,
           }),
           empty,
-        ),
-        buckets,
-        codes,
-      });
+        );
+        return {
+          from: from.toISOString(),
+          to: to.toISOString(),
+          unit,
+          timeZone,
+          totals: { ...totals, passRate: passRate(totals) },
+          buckets: buckets.map((b) => ({ ...b, passRate: passRate(b) })),
+          codes,
+        };
+      };
       if (q.appId !== undefined) {
         filter.appId = q.appId;
       } else if (q.app) {
@@ -90,6 +113,32 @@ export function createStatisticsService(deps: { repos: Pick<Repos, 'records' | '
       }
       const { buckets, codes } = await deps.repos.records.statistics(filter);
       return answer(buckets, codes);
+    },
+
+    /** Sessions of a window grouped by plan, app, device OS, province, failure stage or result code. */
+    async breakdown(q: BreakdownQuery): Promise<Breakdown> {
+      const t = now();
+      if (q.by === undefined || !(BREAKDOWN_BY as readonly string[]).includes(q.by))
+        bad('by', `must be one of ${BREAKDOWN_BY.join(', ')}`);
+      const by = q.by as BreakdownBy;
+      const { from, to } = window(q, 'day', t);
+      const head = { by, from: from.toISOString(), to: to.toISOString() };
+      let appId = q.appId;
+      if (appId === undefined && q.app) {
+        const app = await deps.repos.apps.findByName(q.app);
+        if (!app) return breakdownGroups(head, []);
+        appId = app.id;
+      }
+      const rows = await deps.repos.records.breakdown({
+        by,
+        from,
+        to,
+        now: t,
+        ...(appId !== undefined ? { appId } : {}),
+        ...(q.planId !== undefined ? { planId: q.planId } : {}),
+        stageCodes: { liveness: LIVENESS_CODES, comparison: COMPARISON_CODES, capture: CAPTURE_CODES },
+      });
+      return breakdownGroups(head, rows);
     },
   };
 }

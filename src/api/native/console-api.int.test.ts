@@ -551,7 +551,7 @@ for (const backend of BACKENDS) {
       assert.equal(day.statusCode, 200, day.body);
       // 08:00 UTC is 16:00 in Shanghai: one bucket for that local day; 4 records left after the deletion, all open.
       assert.deepEqual(day.json().buckets, [
-        { start: '2026-05-01T00:00', total: 4, passed: 0, failed: 0, expired: 0, open: 4 },
+        { start: '2026-05-01T00:00', total: 4, passed: 0, failed: 0, expired: 0, open: 4, passRate: null },
       ]);
       assert.equal(day.json().totals.total, 4);
       const late = await call(
@@ -578,7 +578,7 @@ for (const backend of BACKENDS) {
       assert.equal(hour.statusCode, 200, hour.body);
       assert.equal(hour.json().timeZone, 'UTC');
       assert.deepEqual(hour.json().buckets, [
-        { start: '2026-05-01T08:00', total: 4, passed: 1, failed: 0, expired: 3, open: 0 },
+        { start: '2026-05-01T08:00', total: 4, passed: 1, failed: 0, expired: 3, open: 0, passRate: 100 },
       ]);
       assert.deepEqual(hour.json().codes, [{ code: 'ok', count: 1 }]);
       const other = await call('GET', `/v1/console/statistics?app=no-such-app`, { as: admin });

@@ -1,7 +1,7 @@
 /** Verification records across apps: search, detail, audit images, deletion (operators and admins). */
 import type { FastifyInstance } from 'fastify';
 import type { RecordQuery } from '../../verify/records.js';
-import type { StatisticsQuery } from '../../verify/statistics.js';
+import type { BreakdownQuery, StatisticsQuery } from '../../verify/statistics.js';
 import { MAX_PAGE } from '../../verify/records.js';
 import type { ConsoleApiDeps } from './console-api.js';
 import { consoleCtx } from './console-api.js';
@@ -73,6 +73,33 @@ export function consoleRecordRoutes(app: FastifyInstance, deps: ConsoleApiDeps) 
       },
     },
     async (request) => deps.statistics.get(request.query as StatisticsQuery),
+  );
+
+  app.get(
+    '/statistics/breakdown',
+    {
+      config: { consoleAccess: 'read' },
+      schema: {
+        tags,
+        summary: 'Sessions of a window by plan, app, device OS, ID-number province, failure stage or result code',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            by: {
+              type: 'string',
+              maxLength: 16,
+              description: 'plan | app | os | province | stage | reason (checked by the service: details.field)',
+            },
+            from: { type: 'string', maxLength: 40, description: 'default: 30 days before to' },
+            to: { type: 'string', maxLength: 40, description: 'default: now' },
+            app: { type: 'string', maxLength: 64 },
+            planId: { type: 'integer', minimum: 1 },
+          },
+        },
+      },
+    },
+    async (request) => deps.statistics.breakdown(request.query as BreakdownQuery),
   );
 
   app.get(

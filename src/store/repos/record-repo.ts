@@ -47,6 +47,34 @@ export interface StatisticsBucket {
   open: number;
 }
 
+export type BreakdownBy = 'plan' | 'app' | 'os' | 'province' | 'stage' | 'reason';
+
+export interface BreakdownFilter {
+  by: BreakdownBy;
+  from: Date;
+  to: Date;
+  appId?: string;
+  planId?: number;
+  now: Date;
+  /** The failure stages by result code (src/verify/dimensions.ts), turned into one CASE expression. */
+  stageCodes: { liveness: readonly string[]; comparison: readonly string[]; capture: readonly string[] };
+}
+
+export interface BreakdownRow {
+  /** plan id, app id, device_os, the 2-digit province code, the stage or the reason; null when absent. */
+  key: string | null;
+  /** by=province: whether the sessions of this row have an identity at all. */
+  hasIdentity: boolean;
+  /** by=plan and by=app: the name; by=plan also the app name. */
+  name: string | null;
+  appName: string | null;
+  total: number;
+  passed: number;
+  failed: number;
+  expired: number;
+  open: number;
+}
+
 /** The WHERE clauses of a records filter, on a query over `verify_session as s` (search and count share them). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySelect = SelectQueryBuilder<any, any, any>;
@@ -159,6 +187,73 @@ export function createRecordRepo(db: Kysely<Database>) {
         })),
         codes: codes.map((c) => ({ code: c.code, count: Number(c.n) })),
       };
+    },
+
+    /**
+     * Counts by outcome of the sessions created in [from, to), grouped by one dimension (docs/console.md
+     * "Statistics"): one grouped scan of the window; plan and app names are joined to the groups afterwards.
+     */
+    async breakdown(f: BreakdownFilter): Promise<BreakdownRow[]> {
+      const open = sql<boolean>`s.status in ('created', 'in_progress')`;
+      const expired = sql<boolean>`(s.status = 'expired' or (${open} and s.expires_at <= ${f.now}))`;
+      const code = sql<string>`s.result->>'code'`;
+      const list = (codes: readonly string[]) => sql.join(codes.map((c) => sql.lit(c)));
+      const keys = {
+        plan: sql<string>`s.plan_id::text`,
+        app: sql<string>`s.app_id`,
+        os: sql<string>`s.device_os`,
+        province: sql<string>`s.id_province`,
+        stage: sql<string>`case
+          when s.status = 'passed' then 'passed'
+          when ${expired} then 'expired'
+          when ${open} then 'open'
+          when ${code} in (${list(f.stageCodes.liveness)}) then 'liveness'
+          when ${code} in (${list(f.stageCodes.comparison)}) then 'comparison'
+          when ${code} in (${list(f.stageCodes.capture)}) then 'capture'
+          else 'other' end`,
+        reason: sql<string>`coalesce(${code}, case when ${expired} then 'session_expired' else 'open' end)`,
+      } as const;
+      let q = db.selectFrom('verify_session as s').where('s.created_at', '>=', f.from).where('s.created_at', '<', f.to);
+      if (f.appId !== undefined) q = q.where('s.app_id', '=', f.appId);
+      if (f.planId !== undefined) q = q.where('s.plan_id', '=', f.planId);
+      const hasIdentity = f.by === 'province' ? sql<boolean>`s.identity_number_digest is not null` : sql<boolean>`true`;
+      const rows = await q
+        .select([
+          keys[f.by].as('key'),
+          hasIdentity.as('has_identity'),
+          sql<string>`count(*)`.as('total'),
+          sql<string>`count(*) filter (where s.status = 'passed')`.as('passed'),
+          sql<string>`count(*) filter (where s.status = 'failed')`.as('failed'),
+          sql<string>`count(*) filter (where ${expired})`.as('expired'),
+          sql<string>`count(*) filter (where ${open} and s.expires_at > ${f.now})`.as('open'),
+        ])
+        .groupBy([sql`1`, sql`2`])
+        .execute();
+      const names = new Map<string, { name: string; appName: string | null }>();
+      const ids = rows.map((r) => r.key).filter((k): k is string => k !== null);
+      if (f.by === 'plan' && ids.length > 0) {
+        const plans = await db
+          .selectFrom('plan')
+          .innerJoin('app', 'app.id', 'plan.app_id')
+          .select(['plan.id', 'plan.name', 'app.name as app_name'])
+          .where('plan.id', 'in', ids.map(Number))
+          .execute();
+        for (const p of plans) names.set(String(p.id), { name: p.name, appName: p.app_name });
+      } else if (f.by === 'app' && ids.length > 0) {
+        const apps = await db.selectFrom('app').select(['id', 'name']).where('id', 'in', ids).execute();
+        for (const a of apps) names.set(a.id, { name: a.name, appName: null });
+      }
+      return rows.map((r) => ({
+        key: r.key,
+        hasIdentity: Boolean(r.has_identity),
+        name: (r.key !== null && names.get(r.key)?.name) || null,
+        appName: (r.key !== null && names.get(r.key)?.appName) || null,
+        total: Number(r.total),
+        passed: Number(r.passed),
+        failed: Number(r.failed),
+        expired: Number(r.expired),
+        open: Number(r.open),
+      }));
     },
   };
 }

@@ -131,6 +131,8 @@ export interface StatisticsBucket {
   failed: number;
   expired: number;
   open: number;
+  /** Per cent of passed among passed + failed; null when none was decided. */
+  passRate?: number | null;
 }
 
 export interface Statistics {

@@ -10,6 +10,7 @@ import { blacklistTexts, renderBlacklistInto } from './blacklist.js';
 import { planForm, planPreview, planTexts } from './plan-form.js';
 import { renderWhitelistInto, whitelistTexts } from './whitelist.js';
 import { rateLimitCell, rateLimitTexts } from './rate-limits.js';
+import { passRateChart, renderBreakdownsInto } from './breakdowns.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -550,6 +551,7 @@ async function renderStats(): Promise<void> {
       [t.open, String(s.totals.open)],
     ]),
     chart(s),
+    passRateChart(s, lang),
     el('h2', t.codes),
     table(
       [t.resultCode, t.count],
@@ -557,6 +559,8 @@ async function renderStats(): Promise<void> {
       { 'data-table': 'codes' },
     ),
   );
+  const [app, planId] = [params.get('app') ?? undefined, params.get('planId') ?? undefined];
+  await renderBreakdownsInto(box, lang, { from: s.from, to: s.to, app, planId });
 }
 
 // ---- plans ----------------------------------------------------------------------------------------------------
