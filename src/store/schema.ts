@@ -324,9 +324,19 @@ export interface Database {
   alert_event: AlertEventTable;
   export_job: ExportJobTable;
   blacklist_entry: BlacklistEntryTable;
+  console_setting: ConsoleSettingTable;
 }
 
 export type BlacklistEntryRow = Selectable<BlacklistEntryTable>;
+
+/** A runtime setting saved in the console (migration 0013-settings); absent = the start-up value. */
+export interface ConsoleSettingTable {
+  key: string;
+  value: Json;
+  updated_by: string;
+  updated_at: Timestamp;
+}
+export type ConsoleSettingRow = Selectable<ConsoleSettingTable>;
 
 export type ExportJobRow = Selectable<ExportJobTable>;
 

@@ -20,6 +20,8 @@ import type { BlacklistService } from '../../verify/blacklist.js';
 import type { ExportService } from '../../verify/exports.js';
 import type { RecordService } from '../../verify/records.js';
 import type { PlanService } from '../../verify/plans.js';
+import type { SettingsService } from '../../verify/settings.js';
+import type { StorageUsageService } from '../../verify/storage-usage.js';
 import type { StatisticsService } from '../../verify/statistics.js';
 import { sendNativeError } from '../common/errors.js';
 import { consoleAlertRoutes } from './console-alert-routes.js';
@@ -29,6 +31,7 @@ import { consoleKeyRoutes } from './console-key-routes.js';
 import { consolePlanRoutes } from './console-plan-routes.js';
 import { consoleRecordRoutes } from './console-record-routes.js';
 import { consoleSessionRoutes } from './console-session-routes.js';
+import { consoleSettingsRoutes } from './console-settings-routes.js';
 import { consoleUserRoutes } from './console-user-routes.js';
 
 declare module 'fastify' {
@@ -56,6 +59,10 @@ export interface ConsoleApiDeps {
   alerts?: AlertService;
   /** Blacklisted ID numbers and addresses (routes under /blacklist); absent, the routes are not registered. */
   blacklist?: BlacklistService;
+  /** Runtime settings (routes under /settings); absent, the routes are not registered. */
+  settings?: SettingsService;
+  /** Storage usage (GET /storage, registered with the settings). */
+  storage?: StorageUsageService;
   publicUrl: string;
 }
 
@@ -148,4 +155,6 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   if (deps.alerts) consoleAlertRoutes(app, { alerts: deps.alerts });
   if (deps.exports) consoleExportRoutes(app, deps.exports);
   if (deps.blacklist) consoleBlacklistRoutes(app, { blacklist: deps.blacklist });
+  if (deps.settings)
+    consoleSettingsRoutes(app, { settings: deps.settings, ...(deps.storage ? { storage: deps.storage } : {}) });
 };
