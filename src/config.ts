@@ -95,9 +95,10 @@ export const SETTINGS = {
   SHIREN_IP_FAILURE_LIMIT: 'failed verification attempts one client address may make per window, default 5',
   SHIREN_IP_FAILURE_WINDOW: 'that window in seconds, default 180',
   SHIREN_IMAGE_FETCH_HOSTS:
-    'comma-separated host names pictures may be fetched from by URL ("*.example.com" = any subdomain); empty (default) = URL inputs refused',
-  SHIREN_IMAGE_FETCH_PRIVATE: 'on or off (default): allow fetching from private, loopback and link-local addresses',
-  SHIREN_IMAGE_FETCH_TIMEOUT_MS: 'deadline of one picture download, default 5000',
+    'comma-separated host names pictures may be fetched from by URL ("*.example.com" = any subdomain); empty (default) = URL inputs refused (the console can override it)',
+  SHIREN_IMAGE_FETCH_PRIVATE:
+    'on or off (default): allow fetching from private, loopback and link-local addresses (the console can override it)',
+  SHIREN_IMAGE_FETCH_TIMEOUT_MS: 'deadline of one picture download, default 5000 (the console can override it)',
   SHIREN_CONFIG: 'path of an optional JSON file holding any of these settings',
 } as const;
 
