@@ -7,6 +7,7 @@ import './style.css';
 import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, type Statistics } from './api.js';
 import { alertTexts, renderAlertsInto } from './alerts.js';
 import { blacklistTexts, renderBlacklistInto } from './blacklist.js';
+import { renderSettingsInto, settingsTexts } from './settings.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -94,6 +95,7 @@ function shell(screen: string, content: HTMLElement): void {
     ['#/audit', t.navAudit],
     ['#/alerts', alertTexts(lang).navAlerts],
     ['#/blacklist', blacklistTexts(lang).navBlacklist],
+    ['#/settings', settingsTexts(lang).navSettings],
   ];
   const current = location.hash.split('/')[1] ?? 'records';
   root.replaceChildren(
@@ -929,6 +931,14 @@ function renderBlacklist(): void {
   void renderBlacklistInto({ lang, me: me!, box, guard, table }, renderBlacklist);
 }
 
+// ---- settings (web/console/src/settings.ts) ------------------------------------------------------------------
+
+function renderSettings(): void {
+  const box = el('div');
+  shell('settings', box);
+  void renderSettingsInto({ lang, me: me!, box, guard, table, notice }, renderSettings);
+}
+
 // ---- routing --------------------------------------------------------------------------------------------------
 
 function route(): void {
@@ -944,6 +954,7 @@ function route(): void {
   else if (parts[0] === 'audit') renderAudit();
   else if (parts[0] === 'alerts') renderAlerts();
   else if (parts[0] === 'blacklist') renderBlacklist();
+  else if (parts[0] === 'settings') renderSettings();
   else renderRecords();
 }
 
