@@ -1,7 +1,8 @@
 /**
  * Storage usage for the console (docs/console.md, "Settings"): objects and bytes of the blob store by area, and the
- * database size. The blob figures come from the store's own listing (BlobStore.list and usage: the filesystem store
- * walks DATA_DIR/blobs; any other store answers with its list), so they are the stored (sealed) sizes. A walk costs
+ * database size. The blob figures come from the store itself (the filesystem store walks DATA_DIR/blobs once,
+ * BlobStore.usageByArea; a store without that is asked for the list of each area), so they are the stored (sealed)
+ * sizes. A walk costs
  * time in proportion to the number of blobs, so one result is kept for cacheMs (60 s) and shared by concurrent
  * callers; `fresh` asks for a new one (still one computation at a time).
  */
@@ -31,7 +32,7 @@ export interface StorageUsage {
 }
 
 export interface StorageUsageDeps {
-  blobs: Pick<BlobStore, 'list' | 'usage'>;
+  blobs: Pick<BlobStore, 'list' | 'usage' | 'usageByArea'>;
   databaseSize: () => Promise<DatabaseSize>;
   now?: () => Date;
   /** How long one result is reused, ms (default 60 000). */
@@ -46,24 +47,49 @@ export function createStorageUsage(deps: StorageUsageDeps) {
 
   async function blobUsage(): Promise<StorageUsage['blobs']> {
     const areas: AreaUsage[] = [];
-    let objects = 0;
-    let bytes = 0;
-    for (const area of STORAGE_AREAS) {
-      const items = await deps.blobs.list(area);
-      const a: AreaUsage = { area, objects: items.length, bytes: items.reduce((s, b) => s + b.size, 0) };
-      if (area === 'sessions') a.sessions = new Set(items.map((b) => b.key.split('/')[1])).size;
-      areas.push(a);
-      objects += a.objects;
-      bytes += a.bytes;
+    if (deps.blobs.usageByArea) {
+      // One pass over the store.
+      const by = await deps.blobs.usageByArea();
+      const other = { objects: 0, bytes: 0 };
+      for (const area of STORAGE_AREAS) {
+        const a = by[area] ?? { blobs: 0, bytes: 0, groups: 0 };
+        areas.push({
+          area,
+          objects: a.blobs,
+          bytes: a.bytes,
+          ...(area === 'sessions' ? { sessions: a.groups } : {}),
+        });
+      }
+      for (const [top, a] of Object.entries(by))
+        if (!(STORAGE_AREAS as readonly string[]).includes(top)) {
+          other.objects += a.blobs;
+          other.bytes += a.bytes;
+        }
+      areas.push({ area: 'other', ...other });
+    } else {
+      // A store without it: list each area, and take "other" as the rest of the store's total.
+      for (const area of STORAGE_AREAS) {
+        const items = await deps.blobs.list(area);
+        const a: AreaUsage = { area, objects: items.length, bytes: items.reduce((n, b) => n + b.size, 0) };
+        if (area === 'sessions') a.sessions = new Set(items.map((b) => b.key.split('/')[1])).size;
+        areas.push(a);
+      }
+      const total = await deps.blobs.usage();
+      const known = areas.reduce((n, a) => ({ objects: n.objects + a.objects, bytes: n.bytes + a.bytes }), {
+        objects: 0,
+        bytes: 0,
+      });
+      areas.push({
+        area: 'other',
+        objects: Math.max(0, total.blobs - known.objects),
+        bytes: Math.max(0, total.bytes - known.bytes),
+      });
     }
-    const total = await deps.blobs.usage();
-    // Whatever lies outside the known areas (a blob written between the two walks can make this briefly off by one).
-    areas.push({ area: 'other', objects: Math.max(0, total.blobs - objects), bytes: Math.max(0, total.bytes - bytes) });
-    return {
-      available: true,
-      areas,
-      total: { objects: Math.max(total.blobs, objects), bytes: Math.max(total.bytes, bytes) },
-    };
+    const total = areas.reduce((n, a) => ({ objects: n.objects + a.objects, bytes: n.bytes + a.bytes }), {
+      objects: 0,
+      bytes: 0,
+    });
+    return { available: true, areas, total };
   }
 
   async function compute(): Promise<StorageUsage> {
