@@ -178,7 +178,7 @@ function shown(s: SettingsTexts, type: SettingType, v: unknown): string {
   return String(v);
 }
 
-function input(v: SettingView): HTMLElement {
+function input(v: SettingView, s: SettingsTexts): HTMLElement {
   const name = v.key;
   switch (v.type) {
     case 'boolean':
@@ -199,6 +199,7 @@ function input(v: SettingView): HTMLElement {
         max: v.max,
         step: v.type === 'ratioOrNull' ? 'any' : 1,
         value: v.value === null ? '' : String(v.value),
+        placeholder: v.type === 'hoursOrNull' ? s.noLimit : v.type === 'ratioOrNull' ? s.reportOnly : undefined,
       });
   }
 }
@@ -248,7 +249,7 @@ export async function renderSettingsInto(env: SettingsEnv, rerender: () => void,
     rows.push([
       el('span', el('span', s.labels[v.key] ?? v.key), el('br'), el('code.hint', v.key)),
       isAdmin
-        ? el('span', input(v), v.type === 'hosts' ? el('small.hint', el('br'), s.hostsHint) : null)
+        ? el('span', input(v, s), v.type === 'hosts' ? el('small.hint', el('br'), s.hostsHint) : null)
         : el('span', { 'data-value': v.key }, shown(s, v.type, v.value)),
       el(`span.source.${v.source}`, { 'data-source': v.key }, sourceText),
       shown(s, v.type, v.startup.value) + ` (${s[`source_${v.startup.source}`]})`,
