@@ -129,6 +129,11 @@ for (const backend of BACKENDS) {
         assert.equal(v.get('plans.defaultFar')!.value, '1e-4');
         assert.equal(v.get('retention.maxMediaHours')!.value, null);
       }
+      assert.equal((await call('GET', '/v1/console/settings')).statusCode, 401, 'signed in only');
+      assert.equal((await call('GET', '/v1/console/storage')).statusCode, 401);
+      const doc = (await call('GET', '/openapi.json')).json();
+      assert.ok(doc.paths['/v1/console/settings']?.put);
+      assert.ok(doc.paths['/v1/console/storage']?.get);
       const body = { values: { 'imageFetch.timeoutMs': 9000 } };
       for (const as of [operator, auditor]) {
         const res = await call('PUT', '/v1/console/settings', { as, body });
