@@ -41,6 +41,11 @@ the process exits with a non-zero code before opening anything.
 |---|---|
 ${rows.join('\n')}
 
+**Runtime settings.** The three \`SHIREN_IMAGE_FETCH_*\` settings are start-up values: an admin can override them
+on the console's Settings page (docs/console.md, "Settings"), and a value saved there wins over the environment
+until it is reset; every process picks a change up within 30 seconds. The same page holds the defaults of new plans
+(thresholds, retention) and retention limits, which have no environment variable.
+
 Exit codes of \`shiren\`: 78 bad configuration; 75 the embedded database is held by another process; 69 database
 unreachable, master key mismatch or port in use; 77 permission denied; 1 anything else.
 `;

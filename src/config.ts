@@ -56,6 +56,8 @@ export interface Config {
     allowPrivate: boolean;
     timeoutMs: number;
   };
+  /** Settings given by the environment or the SHIREN_CONFIG file (the rest have their default). */
+  fromEnv: readonly SettingName[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,13 +95,22 @@ export const SETTINGS = {
   SHIREN_IP_FAILURE_LIMIT: 'failed verification attempts one client address may make per window, default 5',
   SHIREN_IP_FAILURE_WINDOW: 'that window in seconds, default 180',
   SHIREN_IMAGE_FETCH_HOSTS:
-    'comma-separated host names pictures may be fetched from by URL ("*.example.com" = any subdomain); empty (default) = URL inputs refused',
-  SHIREN_IMAGE_FETCH_PRIVATE: 'on or off (default): allow fetching from private, loopback and link-local addresses',
-  SHIREN_IMAGE_FETCH_TIMEOUT_MS: 'deadline of one picture download, default 5000',
+    'comma-separated host names pictures may be fetched from by URL ("*.example.com" = any subdomain); empty (default) = URL inputs refused (the console can override it)',
+  SHIREN_IMAGE_FETCH_PRIVATE:
+    'on or off (default): allow fetching from private, loopback and link-local addresses (the console can override it)',
+  SHIREN_IMAGE_FETCH_TIMEOUT_MS: 'deadline of one picture download, default 5000 (the console can override it)',
   SHIREN_CONFIG: 'path of an optional JSON file holding any of these settings',
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
+
+/** An image-fetch allow-list entry: a host name, "*.example.com", or a bracketed IPv6 address (lower case). */
+export function isAllowHostEntry(h: string): boolean {
+  return /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$|^\[[0-9a-f:.]+\]$/.test(h);
+}
+
+/** Range of SHIREN_IMAGE_FETCH_TIMEOUT_MS (the console's settings page applies the same). */
+export const IMAGE_FETCH_TIMEOUT_RANGE = { min: 100, max: 120_000, default: 5000 } as const;
 
 function readConfigFile(file: string, problems: string[]): Env {
   let text: string;
@@ -218,8 +229,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     .map((h) => h.trim().toLowerCase())
     .filter((h) => h.length > 0);
   for (const h of allowHosts) {
-    if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$|^\[[0-9a-f:.]+\]$/.test(h))
-      problems.push(`SHIREN_IMAGE_FETCH_HOSTS: ${JSON.stringify(h)} is not a host name`);
+    if (!isAllowHostEntry(h)) problems.push(`SHIREN_IMAGE_FETCH_HOSTS: ${JSON.stringify(h)} is not a host name`);
   }
 
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -253,8 +263,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     imageFetch: {
       allowHosts,
       allowPrivate: bool('SHIREN_IMAGE_FETCH_PRIVATE', false),
-      timeoutMs: int('SHIREN_IMAGE_FETCH_TIMEOUT_MS', 5000, 100, 120_000),
+      timeoutMs: int(
+        'SHIREN_IMAGE_FETCH_TIMEOUT_MS',
+        IMAGE_FETCH_TIMEOUT_RANGE.default,
+        IMAGE_FETCH_TIMEOUT_RANGE.min,
+        IMAGE_FETCH_TIMEOUT_RANGE.max,
+      ),
     },
+    fromEnv: (Object.keys(SETTINGS) as SettingName[]).filter((n) => get(n) !== undefined),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -262,5 +278,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     engine: Object.freeze(config.engine),
     sessions: Object.freeze(config.sessions),
     imageFetch: Object.freeze({ ...config.imageFetch, allowHosts: Object.freeze(allowHosts) as string[] }),
+    fromEnv: Object.freeze(config.fromEnv),
   });
 }

@@ -20,6 +20,7 @@ import { createAlertService } from './verify/alerts.js';
 import { createPlanService } from './verify/plans.js';
 import { createRetention } from './verify/retention.js';
 import { createSessionService } from './verify/sessions.js';
+import { createSettingsService } from './verify/settings.js';
 import { createIdentityChecks } from './verify/identity/checks.js';
 import { createCheckRecords } from './verify/identity/check-records.js';
 import { createRegistryService } from './verify/identity/registry.js';
@@ -97,7 +98,14 @@ export async function startServer(
     const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
     const faces = createFaceService({ engines: engine });
     const transaction = createTransactor(core.store.db);
-    const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring });
+    // Runtime settings (console "Settings"): new plans' defaults, retention limits, the image fetch guard.
+    const settings = createSettingsService({ repo: core.repos.consoleSettings, transaction, config });
+    const plans = createPlanService({
+      plans: core.repos.plans,
+      audit: core.repos.audit,
+      keyring: core.keyring,
+      defaults: settings.planDefaults,
+    });
     const registry = createRegistryService({
       repo: core.repos.registry,
       keyring: core.keyring,
@@ -143,13 +151,14 @@ export async function startServer(
       },
     });
     const images = createImageSources({
-      policy: { ...config.imageFetch, maxBytes: config.engine.maxImageBytes },
+      policy: () => settings.fetchPolicy(config.engine.maxImageBytes),
       blobs: core.blobs,
       sessionImage: (appId, token) => sessions.passedImage(appId, token),
     });
     const consoleApi = consoleDeps({
       core,
       sessions,
+      settings,
       exports: { log: { warn: (obj, msg) => app?.log.warn(obj, msg) } },
     });
     const jobs = createJobs({
@@ -161,7 +170,7 @@ export async function startServer(
         keyring: core.keyring,
         log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
       }),
-      retention: createRetention({ transaction, blobs: core.blobs }),
+      retention: createRetention({ transaction, blobs: core.blobs, limits: settings.retentionLimits }),
       alerts: createAlertService({
         alerts: core.repos.alerts,
         plans: core.repos.plans,

@@ -23,6 +23,18 @@ export interface BlobStore {
   list(prefix: string): Promise<BlobInfo[]>;
   /** Total bytes stored (for the console's storage usage). */
   usage(): Promise<{ blobs: number; bytes: number }>;
+  /**
+   * Blobs and bytes by first key segment ("sessions", "exports", …), with the number of distinct second segments
+   * (sessions/<id>/…: sessions with media), in one pass. Optional: without it the console lists each area.
+   */
+  usageByArea?(): Promise<Record<string, AreaTotals>>;
+}
+
+export interface AreaTotals {
+  blobs: number;
+  bytes: number;
+  /** Distinct second key segments that hold blobs. */
+  groups: number;
 }
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -147,6 +159,57 @@ export async function createFsBlobStore(root: string): Promise<BlobStore> {
       const out: BlobInfo[] = [];
       await walk(objects, '', out);
       return { blobs: out.length, bytes: out.reduce((s, b) => s + b.size, 0) };
+    },
+    async usageByArea() {
+      // Breadth first, 16 directories at a time, the files of one directory stat'ed together (a plain sequential
+      // walk took 2–4 s for 10,000 blobs on the loaded 2-core test machine).
+      const areas: Record<string, AreaTotals> = {};
+      const groups = new Map<string, Set<string>>();
+      const add = (parts: string[], size: number) => {
+        const top = parts[0]!;
+        const a = (areas[top] ??= { blobs: 0, bytes: 0, groups: 0 });
+        a.blobs++;
+        a.bytes += size;
+        if (parts.length > 2) {
+          const g = groups.get(top) ?? new Set<string>();
+          groups.set(top, g.add(parts[1]!));
+        }
+      };
+      async function visit(rel: string[]): Promise<string[][]> {
+        let entries;
+        try {
+          entries = await readdir(path.join(objects, ...rel), { withFileTypes: true });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+          throw err;
+        }
+        const dirs: string[][] = [];
+        const files: Promise<void>[] = [];
+        for (const e of entries) {
+          const parts = [...rel, e.name];
+          if (e.isDirectory()) dirs.push(parts);
+          else if (e.isFile())
+            files.push(
+              stat(path.join(objects, ...parts)).then(
+                (st) => add(parts, st.size),
+                (err: NodeJS.ErrnoException) => {
+                  if (err.code !== 'ENOENT') throw err; // deleted while walking: not counted
+                },
+              ),
+            );
+        }
+        await Promise.all(files);
+        return dirs;
+      }
+      let level: string[][] = [[]];
+      while (level.length > 0) {
+        const next: string[][] = [];
+        for (let i = 0; i < level.length; i += 16)
+          for (const dirs of await Promise.all(level.slice(i, i + 16).map(visit))) next.push(...dirs);
+        level = next;
+      }
+      for (const [top, g] of groups) areas[top]!.groups = g.size;
+      return areas;
     },
   };
   return store;

@@ -54,5 +54,6 @@ export function createEncryptedBlobStore(inner: BlobStore, key: Buffer): BlobSto
     deletePrefix: (prefix) => inner.deletePrefix(prefix),
     list: (prefix) => inner.list(prefix),
     usage: () => inner.usage(),
+    ...(inner.usageByArea ? { usageByArea: () => inner.usageByArea!() } : {}),
   };
 }

@@ -358,6 +358,7 @@ export interface Database {
   blacklist_entry: BlacklistEntryTable;
   identity_check_record: IdentityCheckRecordTable;
   whitelist_entry: WhitelistEntryTable;
+  console_setting: ConsoleSettingTable;
 }
 
 export type BlacklistEntryRow = Selectable<BlacklistEntryTable>;
@@ -385,6 +386,14 @@ export interface IdentityCheckRecordTable {
 }
 export type IdentityCheckRecordRow = Selectable<IdentityCheckRecordTable>;
 export type WhitelistEntryRow = Selectable<WhitelistEntryTable>;
+/** A runtime setting saved in the console (migration 0013-settings); absent = the start-up value. */
+export interface ConsoleSettingTable {
+  key: string;
+  value: Json;
+  updated_by: string;
+  updated_at: Timestamp;
+}
+export type ConsoleSettingRow = Selectable<ConsoleSettingTable>;
 
 export type ExportJobRow = Selectable<ExportJobTable>;
 

@@ -34,7 +34,8 @@ export interface FetchPolicy {
 export type Lookup = (host: string) => Promise<{ address: string; family: number }[]>;
 
 export interface ImageSourceDeps {
-  policy: FetchPolicy;
+  /** The guard's policy, or a function giving the live one (the console's settings, src/verify/settings.ts). */
+  policy: FetchPolicy | (() => Promise<FetchPolicy>);
   blobs: Pick<BlobStore, 'get' | 'put' | 'delete' | 'list'>;
   /** Reads the best frame of a passed session of the app (SessionService.passedImage). */
   sessionImage?: (appId: string, token: string) => Promise<Buffer>;
@@ -273,6 +274,7 @@ export function objectKey(appId: string, bucket: string, object: string): string
 }
 
 export function createImageSources(deps: ImageSourceDeps) {
+  const policy = async (): Promise<FetchPolicy> => (typeof deps.policy === 'function' ? deps.policy() : deps.policy);
   return {
     /** The picture's bytes (or the base64 text, which the face engine decodes itself). */
     async resolve(appId: string, source: PictureSource, signal?: AbortSignal): Promise<Buffer | string> {
@@ -280,7 +282,7 @@ export function createImageSources(deps: ImageSourceDeps) {
         case 'base64':
           return source.value;
         case 'url':
-          return fetchImage(source.url, deps.policy, {
+          return fetchImage(source.url, await policy(), {
             ...(deps.lookup ? { lookup: deps.lookup } : {}),
             ...(signal ? { signal } : {}),
           });
@@ -309,8 +311,9 @@ export function createImageSources(deps: ImageSourceDeps) {
       data: Uint8Array,
     ): Promise<{ key: string; size: number }> {
       if (data.length === 0) throw new ShirenError('invalid_request', 'the object is empty');
-      if (data.length > deps.policy.maxBytes) {
-        throw new ShirenError('image_too_large', `objects are limited to ${deps.policy.maxBytes} bytes`);
+      const { maxBytes } = await policy();
+      if (data.length > maxBytes) {
+        throw new ShirenError('image_too_large', `objects are limited to ${maxBytes} bytes`);
       }
       return deps.blobs.put(objectKey(appId, bucket, object), data);
     },

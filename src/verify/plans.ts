@@ -94,7 +94,15 @@ export const PLAN_DEFAULTS = {
   mediaRetentionHours: 24,
 };
 
-const MAX_RETENTION_HOURS = 24 * 365;
+export const MAX_RETENTION_HOURS = 24 * 365;
+
+/** What a new plan gets for the settings it does not give (the console's Settings page can change them). */
+export interface NewPlanDefaults {
+  thresholdScore: number;
+  passiveLivenessThreshold: number | null;
+  resultRetentionHours: number;
+  mediaRetentionHours: number;
+}
 
 function bad(field: string, message: string): ShirenError {
   return new ShirenError('invalid_request', `${field}: ${message}`, { details: { field } });
@@ -177,7 +185,7 @@ function settingsColumns(s: ReturnType<typeof resolveSettings>) {
   };
 }
 
-function resolveSettings(base: PlanView | undefined, input: PlanInput) {
+function resolveSettings(base: PlanView | undefined, input: PlanInput, defaults: NewPlanDefaults = PLAN_DEFAULTS) {
   const s = {
     name: input.name ?? base?.name ?? PLAN_DEFAULTS.name,
     livenessMode: input.livenessMode ?? base?.livenessMode ?? PLAN_DEFAULTS.livenessMode,
@@ -186,19 +194,20 @@ function resolveSettings(base: PlanView | undefined, input: PlanInput) {
     compareSource: input.compareSource ?? base?.compareSource ?? PLAN_DEFAULTS.compareSource,
     identityInput: input.identityInput ?? base?.identityInput ?? PLAN_DEFAULTS.identityInput,
     identityProvider: input.identityProvider ?? base?.identityProvider ?? PLAN_DEFAULTS.identityProvider,
-    thresholdScore: base?.threshold.score ?? PLAN_DEFAULTS.thresholdScore,
+    thresholdScore: base?.threshold.score ?? defaults.thresholdScore,
     passiveLivenessThreshold:
       input.passiveLivenessThreshold !== undefined
         ? input.passiveLivenessThreshold
-        : (base?.passiveLivenessThreshold ?? PLAN_DEFAULTS.passiveLivenessThreshold),
+        : base
+          ? base.passiveLivenessThreshold
+          : defaults.passiveLivenessThreshold,
     maxAttempts: input.maxAttempts ?? base?.maxAttempts ?? PLAN_DEFAULTS.maxAttempts,
     invalidateOnFailure: input.invalidateOnFailure ?? base?.invalidateOnFailure ?? PLAN_DEFAULTS.invalidateOnFailure,
     successUrl: input.successUrl !== undefined ? input.successUrl : (base?.successUrl ?? null),
     failureUrl: input.failureUrl !== undefined ? input.failureUrl : (base?.failureUrl ?? null),
     callbackUrl: input.callbackUrl !== undefined ? input.callbackUrl : (base?.callbackUrl ?? null),
-    resultRetentionHours:
-      input.resultRetentionHours ?? base?.resultRetentionHours ?? PLAN_DEFAULTS.resultRetentionHours,
-    mediaRetentionHours: input.mediaRetentionHours ?? base?.mediaRetentionHours ?? PLAN_DEFAULTS.mediaRetentionHours,
+    resultRetentionHours: input.resultRetentionHours ?? base?.resultRetentionHours ?? defaults.resultRetentionHours,
+    mediaRetentionHours: input.mediaRetentionHours ?? base?.mediaRetentionHours ?? defaults.mediaRetentionHours,
   };
 
   if (typeof s.name !== 'string' || s.name.trim().length === 0 || s.name.length > 100)
@@ -268,6 +277,8 @@ export interface PlanServiceDeps {
   audit: AuditRepo;
   keyring: Keyring;
   now?: () => Date;
+  /** Defaults of new plans, read on every create (src/verify/settings.ts); absent = PLAN_DEFAULTS. */
+  defaults?: () => Promise<NewPlanDefaults>;
 }
 
 export function createPlanService(deps: PlanServiceDeps) {
@@ -286,7 +297,7 @@ export function createPlanService(deps: PlanServiceDeps) {
 
     /** Creates a plan. `callbackSecret` is returned only when it was generated here (shown once). */
     async create(appId: string, input: PlanInput, actor: string): Promise<{ plan: PlanView; callbackSecret?: string }> {
-      const s = resolveSettings(undefined, input);
+      const s = resolveSettings(undefined, input, deps.defaults ? await deps.defaults() : PLAN_DEFAULTS);
       const generated =
         s.callbackUrl && input.callbackSecret === undefined ? randomBytes(24).toString('base64url') : undefined;
       const secret = input.callbackSecret ?? generated;

@@ -2,6 +2,10 @@
  * Retention: expires unfinished sessions past their token lifetime (queueing their callback), deletes images after
  * the plan's media retention and whole sessions (rows and blobs) after its result retention. Real deletes; rows are
  * claimed with `for update skip locked`, so several processes can run this side by side.
+ *
+ * The console's retention limits (src/verify/settings.ts: retention.maxMediaHours, retention.maxResultHours) bound
+ * every plan: read on every pass, they make images (or whole sessions) due once that many hours have passed since
+ * the session finished (an unfinished one: since it expired), however long the plan would keep them.
  */
 import type { BlobStore } from '../store/blob-store.js';
 import type { Transactor } from '../store/repos/index.js';
@@ -13,7 +17,11 @@ export interface RetentionDeps {
   now?: () => Date;
   /** Rows per batch (default 100). */
   batch?: number;
+  /** Upper bounds of every plan's retention, hours (null = none), read at the start of every pass. */
+  limits?: () => Promise<{ maxResultHours: number | null; maxMediaHours: number | null }>;
 }
+
+const HOUR = 3600_000;
 
 export function createRetention(deps: RetentionDeps) {
   const now = deps.now ?? (() => new Date());
@@ -44,9 +52,9 @@ export function createRetention(deps: RetentionDeps) {
     });
   }
 
-  async function purgeMedia(t: Date): Promise<number> {
+  async function purgeMedia(t: Date, finishedBefore: Date | undefined): Promise<number> {
     return deps.transaction(async (tx) => {
-      const rows = await tx.sessions.claimMediaDue(t, batch);
+      const rows = await tx.sessions.claimMediaDue(t, batch, finishedBefore);
       for (const s of rows) {
         for (const key of [s.best_frame_key, s.env_frame_key, s.reference_blob_key])
           if (key) await deps.blobs.delete(key);
@@ -56,9 +64,9 @@ export function createRetention(deps: RetentionDeps) {
     });
   }
 
-  async function purgeResults(t: Date): Promise<number> {
+  async function purgeResults(t: Date, finishedBefore: Date | undefined): Promise<number> {
     return deps.transaction(async (tx) => {
-      const rows = await tx.sessions.claimPurgeDue(t, batch);
+      const rows = await tx.sessions.claimPurgeDue(t, batch, finishedBefore);
       for (const s of rows) {
         await deps.blobs.deletePrefix(`sessions/${s.id}/`);
         await tx.sessions.delete(s.id);
@@ -71,10 +79,12 @@ export function createRetention(deps: RetentionDeps) {
     /** One pass: expire, purge media, purge results (each in batches until nothing is due). */
     async runOnce(): Promise<{ expired: number; mediaPurged: number; sessionsPurged: number }> {
       const t = now();
+      const limits = (await deps.limits?.()) ?? { maxResultHours: null, maxMediaHours: null };
+      const before = (hours: number | null) => (hours === null ? undefined : new Date(t.getTime() - hours * HOUR));
       const out = { expired: 0, mediaPurged: 0, sessionsPurged: 0 };
       for (let n = batch; n === batch;) out.expired += n = await expire(t);
-      for (let n = batch; n === batch;) out.mediaPurged += n = await purgeMedia(t);
-      for (let n = batch; n === batch;) out.sessionsPurged += n = await purgeResults(t);
+      for (let n = batch; n === batch;) out.mediaPurged += n = await purgeMedia(t, before(limits.maxMediaHours));
+      for (let n = batch; n === batch;) out.sessionsPurged += n = await purgeResults(t, before(limits.maxResultHours));
       return out;
     },
   };

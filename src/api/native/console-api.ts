@@ -22,6 +22,8 @@ import type { ExportService } from '../../verify/exports.js';
 import type { RecordService } from '../../verify/records.js';
 import type { PlanService } from '../../verify/plans.js';
 import type { SessionService } from '../../verify/sessions.js';
+import type { SettingsService } from '../../verify/settings.js';
+import type { StorageUsageService } from '../../verify/storage-usage.js';
 import type { StatisticsService } from '../../verify/statistics.js';
 import type { WhitelistService } from '../../verify/whitelist.js';
 import { sendNativeError } from '../common/errors.js';
@@ -33,6 +35,7 @@ import { consoleKeyRoutes } from './console-key-routes.js';
 import { consolePlanRoutes } from './console-plan-routes.js';
 import { consoleRecordRoutes } from './console-record-routes.js';
 import { consoleSessionRoutes } from './console-session-routes.js';
+import { consoleSettingsRoutes } from './console-settings-routes.js';
 import { consoleUserRoutes } from './console-user-routes.js';
 import { consoleWhitelistRoutes } from './console-whitelist-routes.js';
 
@@ -67,6 +70,10 @@ export interface ConsoleApiDeps {
   sessions?: Pick<SessionService, 'create'>;
   /** Whitelist settings per plan (routes under /whitelist); absent, the routes are not registered. */
   whitelist?: WhitelistService;
+  /** Runtime settings (routes under /settings); absent, the routes are not registered. */
+  settings?: SettingsService;
+  /** Storage usage (GET /storage, registered with the settings). */
+  storage?: StorageUsageService;
   publicUrl: string;
 }
 
@@ -161,4 +168,6 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   if (deps.blacklist) consoleBlacklistRoutes(app, { blacklist: deps.blacklist });
   if (deps.checkRecords) consoleCheckRoutes(app, { checkRecords: deps.checkRecords });
   if (deps.whitelist) consoleWhitelistRoutes(app, { whitelist: deps.whitelist });
+  if (deps.settings)
+    consoleSettingsRoutes(app, { settings: deps.settings, ...(deps.storage ? { storage: deps.storage } : {}) });
 };

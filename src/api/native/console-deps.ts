@@ -13,13 +13,18 @@ import type { SessionService } from '../../verify/sessions.js';
 import { createPlanService, type PlanService } from '../../verify/plans.js';
 import { createStatisticsService } from '../../verify/statistics.js';
 import { createWhitelistService } from '../../verify/whitelist.js';
+import { createSettingsService, type SettingsService } from '../../verify/settings.js';
+import { createStorageUsage } from '../../verify/storage-usage.js';
+import { databaseSize } from '../../store/storage-size.js';
 import type { ConsoleApiDeps } from './console-api.js';
 
 export function consoleDeps(opts: {
   core: Pick<Core, 'config' | 'repos' | 'keyring' | 'accessKeys' | 'blobs' | 'store'>;
   sessions: Pick<SessionService, 'get' | 'image' | 'delete' | 'create'>;
-  /** The plan service; by default one on the core's repositories, as src/server.ts builds it. */
+  /** The plan service; by default one on the core's repositories (new plans get the settings' defaults). */
   plans?: PlanService;
+  /** The runtime settings (src/server.ts shares one with the jobs and image sources); by default a new one. */
+  settings?: SettingsService;
   policy?: Partial<ConsolePolicy>;
   now?: () => Date;
   /** CSV exports: lifetime of a finished export (default 24 h), start in-process on create (default true). */
@@ -28,6 +33,14 @@ export function consoleDeps(opts: {
   const { repos, keyring } = opts.core;
   const clock = opts.now ? { now: opts.now } : {};
   const records = createRecordService({ repos, sessions: opts.sessions, keyring, ...clock });
+  const settings =
+    opts.settings ??
+    createSettingsService({
+      repo: repos.consoleSettings,
+      transaction: createTransactor(opts.core.store.db),
+      config: opts.core.config,
+      ...clock,
+    });
   return {
     auth: createConsoleAuth({
       users: repos.adminUsers,
@@ -55,7 +68,9 @@ export function consoleDeps(opts: {
       ...opts.exports,
     }),
     statistics: createStatisticsService({ repos, ...clock }),
-    plans: opts.plans ?? createPlanService({ plans: repos.plans, audit: repos.audit, keyring, ...clock }),
+    plans:
+      opts.plans ??
+      createPlanService({ plans: repos.plans, audit: repos.audit, keyring, defaults: settings.planDefaults, ...clock }),
     audit: repos.audit,
     alerts: createAlertService({
       alerts: repos.alerts,
@@ -80,6 +95,12 @@ export function consoleDeps(opts: {
       sessions: repos.sessions,
       audit: repos.audit,
       keyring,
+      ...clock,
+    }),
+    settings,
+    storage: createStorageUsage({
+      blobs: opts.core.blobs,
+      databaseSize: () => databaseSize(opts.core.store, opts.core.config.dataDir),
       ...clock,
     }),
     publicUrl: opts.core.config.publicUrl,

@@ -13,6 +13,7 @@ import * as m0008 from './0008-alerts.js';
 import * as m0009 from './0009-blacklist.js';
 import * as m0010 from './0010-whitelist.js';
 import * as m0012 from './0012-statistics-dimensions.js';
+import * as m0013 from './0013-settings.js';
 import * as m0014 from './0014-app-rate-limits.js';
 import * as m0015 from './0015-preview-and-retries.js';
 import * as m0016 from './0016-check-records.js';
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0009-blacklist': m0009,
   '0010-whitelist': m0010,
   '0012-statistics-dimensions': m0012,
+  '0013-settings': m0013,
   '0014-app-rate-limits': m0014,
   '0015-preview-and-retries': m0015,
   '0016-check-records': m0016,

@@ -14,6 +14,7 @@ import { createExportRepo } from './export-repo.js';
 import { createNonceRepo } from './nonce-repo.js';
 import { createConsoleLoginRepo } from './console-login-repo.js';
 import { createConsoleSessionRepo } from './console-session-repo.js';
+import { createConsoleSettingRepo } from './console-setting-repo.js';
 import { createPlanRepo } from './plan-repo.js';
 import { createRecordRepo } from './record-repo.js';
 import { createRegistryRepo } from './registry-repo.js';
@@ -43,6 +44,7 @@ export function createRepos(db: Kysely<Database>) {
     blacklist: createBlacklistRepo(db),
     whitelist: createWhitelistRepo(db),
     checkRecords: createCheckRecordRepo(db),
+    consoleSettings: createConsoleSettingRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

@@ -213,7 +213,11 @@ export function createRecordRepo(db: Kysely<Database>) {
           else 'other' end`,
         reason: sql<string>`coalesce(${code}, case when ${expired} then 'session_expired' else 'open' end)`,
       } as const;
-      let q = db.selectFrom('verify_session as s').where('s.created_at', '>=', f.from).where('s.created_at', '<', f.to);
+      let q = db
+        .selectFrom('verify_session as s')
+        .where('s.created_at', '>=', f.from)
+        .where('s.created_at', '<', f.to)
+        .where('s.preview', '=', false);
       if (f.appId !== undefined) q = q.where('s.app_id', '=', f.appId);
       if (f.planId !== undefined) q = q.where('s.plan_id', '=', f.planId);
       const hasIdentity = f.by === 'province' ? sql<boolean>`s.identity_number_digest is not null` : sql<boolean>`true`;

@@ -76,12 +76,22 @@ export function createSessionRepo(db: Kysely<Database>) {
         .skipLocked()
         .execute();
     },
-    /** Sessions whose images are due for deletion and still have some, locked. */
-    async claimMediaDue(now: Date, limit: number): Promise<VerifySessionRow[]> {
+    /**
+     * Sessions whose images are due for deletion and still have some, locked. `finishedBefore` (the console's
+     * retention.maxMediaHours) also makes due every session finished (or, unfinished, expired) before it.
+     */
+    async claimMediaDue(now: Date, limit: number, finishedBefore?: Date): Promise<VerifySessionRow[]> {
       return db
         .selectFrom('verify_session')
         .selectAll()
-        .where('media_purge_at', '<=', now)
+        .where((eb) =>
+          finishedBefore
+            ? eb.or([
+                eb('media_purge_at', '<=', now),
+                eb(eb.fn.coalesce('finished_at', 'expires_at'), '<=', finishedBefore),
+              ])
+            : eb('media_purge_at', '<=', now),
+        )
         .where((eb) =>
           eb.or([
             eb('best_frame_key', 'is not', null),
@@ -95,12 +105,16 @@ export function createSessionRepo(db: Kysely<Database>) {
         .skipLocked()
         .execute();
     },
-    /** Sessions whose results are due for deletion, locked. */
-    async claimPurgeDue(now: Date, limit: number): Promise<VerifySessionRow[]> {
+    /** Sessions whose results are due for deletion, locked; `finishedBefore` as in claimMediaDue (maxResultHours). */
+    async claimPurgeDue(now: Date, limit: number, finishedBefore?: Date): Promise<VerifySessionRow[]> {
       return db
         .selectFrom('verify_session')
         .selectAll()
-        .where('purge_at', '<=', now)
+        .where((eb) =>
+          finishedBefore
+            ? eb.or([eb('purge_at', '<=', now), eb(eb.fn.coalesce('finished_at', 'expires_at'), '<=', finishedBefore)])
+            : eb('purge_at', '<=', now),
+        )
         .orderBy('purge_at')
         .limit(limit)
         .forUpdate()

@@ -11,6 +11,7 @@ import { planForm, planPreview, planTexts } from './plan-form.js';
 import { renderWhitelistInto, whitelistTexts } from './whitelist.js';
 import { rateLimitCell, rateLimitTexts } from './rate-limits.js';
 import { passRateChart, renderBreakdownsInto } from './breakdowns.js';
+import { renderSettingsInto, settingsTexts } from './settings.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -99,6 +100,7 @@ function shell(screen: string, content: HTMLElement): void {
     ['#/alerts', alertTexts(lang).navAlerts],
     ['#/blacklist', blacklistTexts(lang).navBlacklist],
     ['#/whitelist', whitelistTexts(lang).navWhitelist],
+    ['#/settings', settingsTexts(lang).navSettings],
   ];
   const current = location.hash.split('/')[1] ?? 'records';
   root.replaceChildren(
@@ -961,6 +963,14 @@ function renderWhitelist(): void {
   void renderWhitelistInto({ lang, me: me!, box, guard, table }, renderWhitelist);
 }
 
+// ---- settings (web/console/src/settings.ts) ------------------------------------------------------------------
+
+function renderSettings(): void {
+  const box = el('div');
+  shell('settings', box);
+  void renderSettingsInto({ lang, me: me!, box, guard, table, notice }, renderSettings);
+}
+
 // ---- routing --------------------------------------------------------------------------------------------------
 
 function route(): void {
@@ -978,6 +988,7 @@ function route(): void {
   else if (parts[0] === 'alerts') renderAlerts();
   else if (parts[0] === 'blacklist') renderBlacklist();
   else if (parts[0] === 'whitelist') renderWhitelist();
+  else if (parts[0] === 'settings') renderSettings();
   else renderRecords();
 }
 
