@@ -31,6 +31,7 @@ import { createEngineFrameAnalyser } from './verify/engine-frame-analyser.js';
 import { createFaceService } from './verify/face-service.js';
 import { createImageSources } from './verify/image-source.js';
 import { livenessChallenges } from './verify/liveness-challenges.js';
+import { createStrategyService } from './verify/strategies.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -117,6 +118,12 @@ export async function startServer(
       plans: core.repos.plans,
       keyring: core.keyring,
     });
+    const strategies = createStrategyService({
+      strategies: core.repos.strategies,
+      apps: core.repos.apps,
+      plans: core.repos.plans,
+      audit: core.repos.audit,
+    });
     const sessions = createSessionService({
       repos: core.repos,
       transaction,
@@ -130,6 +137,7 @@ export async function startServer(
       ensureApp: (name) => core.accessKeys.ensureApp(name),
       registryPhotoKey: (appId, identity) => registry.photoKey(appId, identity),
       blacklist: core.repos.blacklist,
+      strategies,
     });
     const images = createImageSources({
       policy: { ...config.imageFetch, maxBytes: config.engine.maxImageBytes },
@@ -139,6 +147,7 @@ export async function startServer(
     const consoleApi = consoleDeps({
       core,
       sessions,
+      strategies,
       exports: { log: { warn: (obj, msg) => app?.log.warn(obj, msg) } },
     });
     const jobs = createJobs({

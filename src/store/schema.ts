@@ -176,6 +176,8 @@ export interface VerifySessionTable {
   media_purge_at: Timestamp;
   client_ip_digest: string | null;
   user_agent: string | null;
+  /** keyring.digest("device", device id of the H5 page) last seen at a challenge or attempt (migration 0011). */
+  device_digest: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface VerifyAttemptTable {
@@ -195,6 +197,8 @@ export interface VerifyAttemptTable {
   /** Charge counter: real face-engine calls made for this attempt. */
   engine_calls: number;
   client_ip_digest: string | null;
+  /** keyring.digest("device", device id of the H5 page that uploaded it), for attempt limits (migration 0011). */
+  device_digest: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ChallengeTable {
@@ -286,7 +290,7 @@ export interface AlertEventTable {
   delivery_error: string | null;
 }
 
-export type BlacklistKind = 'id_number' | 'ip';
+export type BlacklistKind = 'id_number' | 'ip' | 'device';
 
 /** A blacklisted ID number or client address (migration 0009): keyed digest and masked display value only. */
 export interface BlacklistEntryTable {
@@ -301,6 +305,24 @@ export interface BlacklistEntryTable {
   created_by: string;
   created_at: CreatedAt;
   expires_at: Timestamp | null;
+}
+
+export type StrategyDimension = 'id_number' | 'device' | 'ip';
+
+/** An attempt limit (migration 0011, src/verify/strategies.ts): at most max_count events per value in a window. */
+export interface ControlStrategyTable {
+  id: Generated<number>;
+  /** null: every app (plan_id set: the plan's app). */
+  app_id: string | null;
+  /** null: every plan of the scope. */
+  plan_id: number | null;
+  dimension: StrategyDimension;
+  max_count: number;
+  window_minutes: number;
+  enabled: boolean;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
 }
 
 export interface Database {
@@ -324,9 +346,11 @@ export interface Database {
   alert_event: AlertEventTable;
   export_job: ExportJobTable;
   blacklist_entry: BlacklistEntryTable;
+  control_strategy: ControlStrategyTable;
 }
 
 export type BlacklistEntryRow = Selectable<BlacklistEntryTable>;
+export type ControlStrategyRow = Selectable<ControlStrategyTable>;
 
 export type ExportJobRow = Selectable<ExportJobTable>;
 

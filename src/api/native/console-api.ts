@@ -21,6 +21,7 @@ import type { ExportService } from '../../verify/exports.js';
 import type { RecordService } from '../../verify/records.js';
 import type { PlanService } from '../../verify/plans.js';
 import type { StatisticsService } from '../../verify/statistics.js';
+import type { StrategyService } from '../../verify/strategies.js';
 import { sendNativeError } from '../common/errors.js';
 import { consoleAlertRoutes } from './console-alert-routes.js';
 import { consoleBlacklistRoutes } from './console-blacklist-routes.js';
@@ -29,6 +30,7 @@ import { consoleKeyRoutes } from './console-key-routes.js';
 import { consolePlanRoutes } from './console-plan-routes.js';
 import { consoleRecordRoutes } from './console-record-routes.js';
 import { consoleSessionRoutes } from './console-session-routes.js';
+import { consoleStrategyRoutes } from './console-strategy-routes.js';
 import { consoleUserRoutes } from './console-user-routes.js';
 
 declare module 'fastify' {
@@ -56,6 +58,8 @@ export interface ConsoleApiDeps {
   alerts?: AlertService;
   /** Blacklisted ID numbers and addresses (routes under /blacklist); absent, the routes are not registered. */
   blacklist?: BlacklistService;
+  /** Attempt limits (routes under /strategies); absent, the routes are not registered. */
+  strategies?: StrategyService;
   publicUrl: string;
 }
 
@@ -148,4 +152,5 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   if (deps.alerts) consoleAlertRoutes(app, { alerts: deps.alerts });
   if (deps.exports) consoleExportRoutes(app, deps.exports);
   if (deps.blacklist) consoleBlacklistRoutes(app, { blacklist: deps.blacklist });
+  if (deps.strategies) consoleStrategyRoutes(app, { strategies: deps.strategies });
 };

@@ -11,6 +11,7 @@ import { createRecordService } from '../../verify/records.js';
 import type { SessionService } from '../../verify/sessions.js';
 import { createPlanService, type PlanService } from '../../verify/plans.js';
 import { createStatisticsService } from '../../verify/statistics.js';
+import { createStrategyService, type StrategyService } from '../../verify/strategies.js';
 import type { ConsoleApiDeps } from './console-api.js';
 
 export function consoleDeps(opts: {
@@ -22,6 +23,8 @@ export function consoleDeps(opts: {
   now?: () => Date;
   /** CSV exports: lifetime of a finished export (default 24 h), start in-process on create (default true). */
   exports?: { ttlMs?: number; runOnCreate?: boolean; log?: ExportLogger };
+  /** The attempt-limit service the session engine enforces; by default one on the core's repositories. */
+  strategies?: StrategyService;
 }): ConsoleApiDeps {
   const { repos, keyring } = opts.core;
   const clock = opts.now ? { now: opts.now } : {};
@@ -70,6 +73,15 @@ export function consoleDeps(opts: {
       keyring,
       ...clock,
     }),
+    strategies:
+      opts.strategies ??
+      createStrategyService({
+        strategies: repos.strategies,
+        apps: repos.apps,
+        plans: repos.plans,
+        audit: repos.audit,
+        ...clock,
+      }),
     publicUrl: opts.core.config.publicUrl,
   };
 }

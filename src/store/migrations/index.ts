@@ -11,6 +11,7 @@ import * as m0006 from './0006-console.js';
 import * as m0007 from './0007-exports.js';
 import * as m0008 from './0008-alerts.js';
 import * as m0009 from './0009-blacklist.js';
+import * as m0011 from './0011-control-strategies.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   '0007-exports': m0007,
   '0008-alerts': m0008,
   '0009-blacklist': m0009,
+  '0011-control-strategies': m0011,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -18,6 +18,7 @@ import { createRecordRepo } from './record-repo.js';
 import { createRegistryRepo } from './registry-repo.js';
 import { createSessionRepo } from './session-repo.js';
 import { createSettingRepo } from './setting-repo.js';
+import { createStrategyRepo } from './strategy-repo.js';
 
 export function createRepos(db: Kysely<Database>) {
   return {
@@ -39,6 +40,7 @@ export function createRepos(db: Kysely<Database>) {
     alerts: createAlertRepo(db),
     exports: createExportRepo(db),
     blacklist: createBlacklistRepo(db),
+    strategies: createStrategyRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;
