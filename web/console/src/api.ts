@@ -75,6 +75,8 @@ export interface RecordDetail {
   app: { id: string; name: string };
   plan: { id: number; name: string; livenessMode: string; compareSource: string; thresholdScore: number };
   analysis: { order: number; details: unknown }[];
+  /** The H5 page's device digest (docs/console.md, "Blacklist"); null when the page sent none. */
+  device?: { digest: string; prefix: string } | null;
 }
 
 export interface AppView {

@@ -6,7 +6,8 @@
 import './style.css';
 import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, type Statistics } from './api.js';
 import { alertTexts, renderAlertsInto } from './alerts.js';
-import { blacklistTexts, renderBlacklistInto } from './blacklist.js';
+import { blacklistTexts, deviceCell, renderBlacklistInto } from './blacklist.js';
+import { renderStrategiesInto, strategyTexts } from './strategies.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -94,6 +95,7 @@ function shell(screen: string, content: HTMLElement): void {
     ['#/audit', t.navAudit],
     ['#/alerts', alertTexts(lang).navAlerts],
     ['#/blacklist', blacklistTexts(lang).navBlacklist],
+    ['#/strategies', strategyTexts(lang).navStrategies],
   ];
   const current = location.hash.split('/')[1] ?? 'records';
   root.replaceChildren(
@@ -322,6 +324,7 @@ async function renderRecord(token: string): Promise<void> {
       [t.expiresAt, fmtTime(d.expiresAt)],
       [t.finishedAt, fmtTime(d.finishedAt)],
       [t.attemptsLeft, String(d.attemptsLeft)],
+      [blacklistTexts(lang).device, deviceCell({ lang, me: me!, guard }, d.device, d.token)],
       [t.resultUntil, fmtTime(d.resultAvailableUntil)],
     ]),
     el('h2', t.result),
@@ -929,6 +932,14 @@ function renderBlacklist(): void {
   void renderBlacklistInto({ lang, me: me!, box, guard, table }, renderBlacklist);
 }
 
+// ---- attempt limits (web/console/src/strategies.ts) ------------------------------------------------------------
+
+function renderStrategies(): void {
+  const box = el('div');
+  shell('strategies', box);
+  void renderStrategiesInto({ lang, me: me!, box, guard, table }, renderStrategies);
+}
+
 // ---- routing --------------------------------------------------------------------------------------------------
 
 function route(): void {
@@ -944,6 +955,7 @@ function route(): void {
   else if (parts[0] === 'audit') renderAudit();
   else if (parts[0] === 'alerts') renderAlerts();
   else if (parts[0] === 'blacklist') renderBlacklist();
+  else if (parts[0] === 'strategies') renderStrategies();
   else renderRecords();
 }
 
