@@ -99,6 +99,26 @@ describe('H5 page on a mock API', { skip: SKIP_REASON, timeout: 300_000 }, () =>
       assert.equal((await waitForScreen(page, 'camera-error')).reason, 'insecure');
       assert.match(await page.innerText('[data-screen]'), /not secure/);
       await screenshot(page, 'page-camera-insecure');
+      // Every API call carried the device id: one UUID v4 per origin, kept across the page loads above (localStorage),
+      // also on plain http where crypto.randomUUID does not exist.
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+      const byHost = new Map<string, Set<string | undefined>>();
+      for (const r of mock.requests) {
+        if (!byHost.has(r.host ?? '')) byHost.set(r.host ?? '', new Set());
+        byHost.get(r.host ?? '')!.add(r.device);
+      }
+      const local = [...(byHost.get(`127.0.0.1:${mock.port}`) ?? [])];
+      const insecure = [...(byHost.get(`shiren-insecure.test:${mock.port}`) ?? [])];
+      assert.equal(local.length, 1, `one device id on ${mock.base}: ${local.join(', ')}`);
+      assert.match(local[0] ?? '', uuid);
+      assert.equal(insecure.length, 1);
+      assert.match(insecure[0] ?? '', uuid);
+      assert.notEqual(insecure[0], local[0], 'another origin, another id');
+      assert.equal(
+        await page.evaluate(() => localStorage.getItem('shiren.device')),
+        insecure[0],
+        'kept in localStorage',
+      );
       assert.deepEqual(
         b.errors.filter((e) => !/status of 404|status of 410/.test(e)),
         [],

@@ -19,6 +19,10 @@ export interface RecordedRequest {
   kind: 'session' | 'identity' | 'challenge' | 'attempts';
   body: unknown;
   at: number;
+  /** The page's device id header (x-shiren-device), if sent. */
+  device: string | undefined;
+  /** The Host the page was loaded from (each origin keeps its own localStorage). */
+  host: string | undefined;
 }
 
 export const SCENARIOS: Record<string, MockScenario> = {
@@ -101,7 +105,15 @@ export async function startMockServer(host = '127.0.0.1'): Promise<MockServer> {
         const token = decodeURIComponent(m[1]!);
         const kind = (m[2] ?? 'session') as RecordedRequest['kind'];
         const body = req.method === 'POST' ? await readBody(req) : null;
-        requests.push({ token, kind, body, at: Date.now() });
+        const device = req.headers['x-shiren-device'];
+        requests.push({
+          token,
+          kind,
+          body,
+          at: Date.now(),
+          device: typeof device === 'string' ? device : undefined,
+          host: req.headers.host,
+        });
         const sc = SCENARIOS[token];
         if (!sc)
           return send(res, 404, { error: { code: 'not_found', message: 'unknown session' }, request_id: 'mock' });

@@ -33,6 +33,7 @@ import { createEngineFrameAnalyser } from './verify/engine-frame-analyser.js';
 import { createFaceService } from './verify/face-service.js';
 import { createImageSources } from './verify/image-source.js';
 import { livenessChallenges } from './verify/liveness-challenges.js';
+import { createStrategyService } from './verify/strategies.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -133,6 +134,12 @@ export async function startServer(
       records: checkRecords,
       log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
     });
+    const strategies = createStrategyService({
+      strategies: core.repos.strategies,
+      apps: core.repos.apps,
+      plans: core.repos.plans,
+      audit: core.repos.audit,
+    });
     const sessions = createSessionService({
       repos: core.repos,
       transaction,
@@ -149,6 +156,7 @@ export async function startServer(
       whitelist: {
         isWhitelisted: (appId, planId, digest, at) => core.repos.whitelist.isListed(appId, planId, digest, at),
       },
+      strategies,
     });
     const images = createImageSources({
       policy: () => settings.fetchPolicy(config.engine.maxImageBytes),
@@ -159,6 +167,7 @@ export async function startServer(
       core,
       sessions,
       settings,
+      strategies,
       exports: { log: { warn: (obj, msg) => app?.log.warn(obj, msg) } },
     });
     const jobs = createJobs({

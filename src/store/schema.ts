@@ -186,6 +186,8 @@ export interface VerifySessionTable {
   id_province: ColumnType<string | null, string | null | undefined, string | null>;
   /** Device OS from the user agent (src/verify/dimensions.ts deviceOs), set with it (migration 0012). */
   device_os: ColumnType<string | null, string | null | undefined, string | null>;
+  /** keyring.digest("device", device id of the H5 page) last seen at a challenge or attempt (migration 0011). */
+  device_digest: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface VerifyAttemptTable {
@@ -205,6 +207,8 @@ export interface VerifyAttemptTable {
   /** Charge counter: real face-engine calls made for this attempt. */
   engine_calls: number;
   client_ip_digest: string | null;
+  /** keyring.digest("device", device id of the H5 page that uploaded it), for attempt limits (migration 0011). */
+  device_digest: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ChallengeTable {
@@ -300,7 +304,7 @@ export interface AlertEventTable {
   next_delivery_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
-export type BlacklistKind = 'id_number' | 'ip';
+export type BlacklistKind = 'id_number' | 'ip' | 'device';
 
 /** A blacklisted ID number or client address (migration 0009): keyed digest and masked display value only. */
 export interface BlacklistEntryTable {
@@ -335,6 +339,24 @@ export interface WhitelistEntryTable {
   valid_until: Timestamp;
 }
 
+export type StrategyDimension = 'id_number' | 'device' | 'ip';
+
+/** An attempt limit (migration 0011, src/verify/strategies.ts): at most max_count events per value in a window. */
+export interface ControlStrategyTable {
+  id: Generated<number>;
+  /** null: every app (plan_id set: the plan's app). */
+  app_id: string | null;
+  /** null: every plan of the scope. */
+  plan_id: number | null;
+  dimension: StrategyDimension;
+  max_count: number;
+  window_minutes: number;
+  enabled: boolean;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   app: AppTable;
   access_key: AccessKeyTable;
@@ -359,9 +381,11 @@ export interface Database {
   identity_check_record: IdentityCheckRecordTable;
   whitelist_entry: WhitelistEntryTable;
   console_setting: ConsoleSettingTable;
+  control_strategy: ControlStrategyTable;
 }
 
 export type BlacklistEntryRow = Selectable<BlacklistEntryTable>;
+export type ControlStrategyRow = Selectable<ControlStrategyTable>;
 
 /** One identity information check (migration 0016): what was asked and answered, never the values. */
 export interface IdentityCheckRecordTable {

@@ -1,8 +1,8 @@
 /**
- * Control strategies (docs/console.md, "Blacklist"): ID numbers and client addresses that the session engine refuses
- * (src/verify/sessions.ts checkBlacklist). An entry keeps only the keyed digest, with the same keyring purposes the
- * sessions use ("identity" for ID numbers, "client-ip" for addresses), and a masked display value; the raw value is
- * never stored, logged or audited. Every change is audited.
+ * Control strategies (docs/console.md, "Blacklist"): ID numbers, client addresses and H5 devices that the session
+ * engine refuses (src/verify/sessions.ts checkBlacklist). An entry keeps only the keyed digest, with the same keyring
+ * purposes the sessions use ("identity" for ID numbers, "client-ip" for addresses, "device" for the H5 page's device
+ * id), and a masked display value; the raw value is never stored, logged or audited. Every change is audited.
  */
 import net from 'node:net';
 import { ShirenError } from '../errors.js';
@@ -12,9 +12,22 @@ import type { BlacklistRepo } from '../store/repos/blacklist-repo.js';
 import type { Keyring } from '../store/secret-box.js';
 import type { BlacklistEntryRow, BlacklistKind } from '../store/schema.js';
 import { maskIdNumber, normaliseIdentity } from './identity.js';
+import { DEVICE_ID_PATTERN, DEVICE_PURPOSE } from './sessions.js';
 
 /** The keyring digest purposes, identical to the ones src/verify/sessions.ts stores on sessions. */
-export const BLACKLIST_PURPOSES: Record<BlacklistKind, string> = { id_number: 'identity', ip: 'client-ip' };
+export const BLACKLIST_PURPOSES: Record<BlacklistKind, string> = {
+  id_number: 'identity',
+  ip: 'client-ip',
+  device: DEVICE_PURPOSE,
+};
+const KINDS: readonly BlacklistKind[] = ['id_number', 'ip', 'device'];
+/** A keyed digest as the console shows it (base64url of an HMAC-SHA256). */
+const DIGEST_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** How many characters of a device digest the console shows (record detail, blacklist list). */
+export const DEVICE_PREFIX_LENGTH = 12;
+
+/** A device digest as the console shows it: its first 12 characters and an ellipsis. */
+export const maskDevice = (digest: string) => `${digest.slice(0, DEVICE_PREFIX_LENGTH)}…`;
 
 export interface BlacklistInput {
   kind?: unknown;
@@ -47,15 +60,31 @@ export function maskIp(ip: string): string {
   return ip.split(':').slice(0, 4).join(':') + ':*';
 }
 
-/** The value as the sessions digest it: an ID number normalised like a session identity, an address as given. */
-export function normaliseBlacklistValue(kind: BlacklistKind, value: unknown): { value: string; masked: string } {
+/**
+ * The digest the sessions store for the value, and its masked display value: an ID number normalised like a session
+ * identity, an address as given; a device as its device id (the UUID the page keeps) or as the device digest the
+ * record detail shows (43 characters, taken as it is).
+ */
+export function blacklistDigest(
+  keyring: Pick<Keyring, 'digest'>,
+  kind: BlacklistKind,
+  value: unknown,
+): { digest: string; masked: string } {
   if (kind === 'id_number') {
     const { idNumber } = normaliseIdentity({ name: '-', idNumber: value });
-    return { value: idNumber, masked: maskIdNumber(idNumber) };
+    return { digest: keyring.digest(BLACKLIST_PURPOSES.id_number, idNumber), masked: maskIdNumber(idNumber) };
   }
-  const ip = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  const v = typeof value === 'string' ? value.trim() : '';
+  if (kind === 'device') {
+    let digest: string;
+    if (DIGEST_PATTERN.test(v)) digest = v;
+    else if (DEVICE_ID_PATTERN.test(v.toLowerCase())) digest = keyring.digest(DEVICE_PURPOSE, v.toLowerCase());
+    else throw invalid('value', "must be a device digest as the record detail shows it, or the page's device id");
+    return { digest, masked: maskDevice(digest) };
+  }
+  const ip = v.toLowerCase();
   if (net.isIP(ip) === 0) throw invalid('value', 'must be an IPv4 or IPv6 address');
-  return { value: ip, masked: maskIp(ip) };
+  return { digest: keyring.digest(BLACKLIST_PURPOSES.ip, ip), masked: maskIp(ip) };
 }
 
 function view(r: BlacklistEntryRow, at: Date): BlacklistEntryView {
@@ -98,9 +127,10 @@ export function createBlacklistService(deps: {
 
     async add(input: BlacklistInput, actor: string): Promise<BlacklistEntryView> {
       const t = now();
-      if (input.kind !== 'id_number' && input.kind !== 'ip') throw invalid('kind', 'must be id_number or ip');
-      const kind: BlacklistKind = input.kind;
-      const { value, masked } = normaliseBlacklistValue(kind, input.value);
+      if (typeof input.kind !== 'string' || !KINDS.includes(input.kind as BlacklistKind))
+        throw invalid('kind', 'must be id_number, ip or device');
+      const kind = input.kind as BlacklistKind;
+      const { digest, masked } = blacklistDigest(deps.keyring, kind, input.value);
       let appId: string | null = null;
       if (input.appId !== undefined && input.appId !== null) {
         if (typeof input.appId !== 'string' || !(await deps.apps.findById(input.appId)))
@@ -120,7 +150,7 @@ export function createBlacklistService(deps: {
       const row = await deps.blacklist.insert({
         app_id: appId,
         kind,
-        digest: deps.keyring.digest(BLACKLIST_PURPOSES[kind], value),
+        digest,
         masked,
         reason,
         created_by: actor,

@@ -10,6 +10,7 @@ import type { RecordFilter } from '../store/repos/record-repo.js';
 import type { SessionStatus, VerifySessionRow } from '../store/schema.js';
 import type { Keyring } from '../store/secret-box.js';
 import { maskIdNumber, maskName } from './identity.js';
+import { DEVICE_PREFIX_LENGTH } from './blacklist.js';
 import { effectiveStatus, TOKEN_PATTERN, type SessionService, type SessionView } from './sessions.js';
 
 /** Must equal the keyring purpose sessions.ts encrypts and digests identities with. */
@@ -51,6 +52,11 @@ export interface RecordDetail extends SessionView {
   /** Per attempt: frame count, best frame, the liveness verifier's measurements (quality fields). */
   analysis: { order: number; details: unknown }[];
   preview: boolean;
+  /**
+   * The H5 page's device (keyed digest, keyring purpose "device") last seen at a challenge or attempt; `prefix` is
+   * what the console shows, `digest` what the blacklist takes (docs/console.md, "Blacklist"). null: none was sent.
+   */
+  device: { digest: string; prefix: string } | null;
 }
 
 function badField(field: string, message: string): never {
@@ -206,6 +212,9 @@ export function createRecordService(deps: {
         },
         analysis: attempts.map((a) => ({ order: a.order, details: a.details ?? null })),
         preview: row.preview,
+        device: row.device_digest
+          ? { digest: row.device_digest, prefix: row.device_digest.slice(0, DEVICE_PREFIX_LENGTH) }
+          : null,
       };
     },
 

@@ -15,7 +15,7 @@ import { newId, randomString } from '../ids.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Repos, Transactor } from '../store/repos/index.js';
 import type { Keyring } from '../store/secret-box.js';
-import type { LivenessMode, PlanRow, SessionStatus, VerifySessionRow } from '../store/schema.js';
+import type { BlacklistKind, LivenessMode, PlanRow, SessionStatus, VerifySessionRow } from '../store/schema.js';
 import { queueCallback, type SessionResult } from './callbacks.js';
 import { maskIdNumber, maskName, normaliseIdentity } from './identity.js';
 import { provinceCode, userAgentColumns } from './dimensions.js';
@@ -23,6 +23,7 @@ import { newPlanColumns } from './plans.js';
 import { checkCertificateNumber, type CertificateType } from './certificates.js';
 import { applyReferenceControls, type ReferenceControls } from './reference-controls.js';
 import { createAttemptReceipts } from './attempt-receipt.js';
+import type { LimitCheck } from './strategies.js';
 
 // ---- ports ---------------------------------------------------------------------------------------------------
 
@@ -91,6 +92,22 @@ const CHALLENGE_UPLOAD_GRACE_MS = 120_000;
 const IDENTITY_PURPOSE = 'identity';
 const HOUR = 3600_000;
 export const DEMO_PLAN_NAME = 'H5 demo';
+/** The H5 page's device id (x-shiren-device): a random UUID v4 kept in the browser's localStorage. */
+export const DEVICE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export const DEVICE_HEADER = 'x-shiren-device';
+/** Keyring purpose of device digests (sessions, attempts, blacklist entries). */
+export const DEVICE_PURPOSE = 'device';
+
+/** The device id as the server keeps it (lower case); undefined when absent; invalid_request for anything else. */
+export function normaliseDeviceId(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const v = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  if (!DEVICE_ID_PATTERN.test(v))
+    throw new ShirenError('invalid_request', `${DEVICE_HEADER}: must be the page's device id (a UUID v4)`, {
+      details: { field: DEVICE_HEADER },
+    });
+  return v;
+}
 
 /** Codes of a failed attempt (docs/sessions.md); the verifier of src/verify/liveness adds its own liveness_* codes. */
 export const ATTEMPT_MESSAGES: Record<string, string> = {
@@ -264,13 +281,15 @@ export interface SessionServiceDeps {
   ensureApp?: (name: string) => Promise<{ id: string }>;
   /** The identity registry's photo of a person (compareSource registry; src/verify/identity/registry.ts photoKey). */
   registryPhotoKey?: (appId: string, identity: { name: string; idNumber: string }) => Promise<string | undefined>;
-  /** Control strategies (src/verify/blacklist.ts): listed ID-number / client-IP digests are refused; absent = none. */
-  blacklist?: { isListed(appId: string, kind: 'id_number' | 'ip', digest: string, at: Date): Promise<boolean> };
+  /** Control strategies (src/verify/blacklist.ts): listed ID-number / client-IP / device digests are refused. */
+  blacklist?: { isListed(appId: string, kind: BlacklistKind, digest: string, at: Date): Promise<boolean> };
   /**
    * Whitelist settings (src/verify/whitelist.ts): a failed face comparison of a whitelisted ID-number digest on the
    * plan does not fail the attempt (code `whitelisted`, result.whitelisted); liveness still has to pass. Absent = none.
    */
   whitelist?: { isWhitelisted(appId: string, planId: number, digest: string, at: Date): Promise<boolean> };
+  /** Attempt limits (src/verify/strategies.ts): throws when a rule is reached; absent = none. */
+  strategies?: { enforce(check: LimitCheck): Promise<void> };
   now?: () => Date;
 }
 
@@ -287,6 +306,11 @@ export function createSessionService(deps: SessionServiceDeps) {
   const { repos } = deps;
   const identityBox = deps.keyring.box(IDENTITY_PURPOSE);
   const ipDigest = (ip: string) => deps.keyring.digest('client-ip', ip);
+  const deviceDigest = (raw: unknown) => {
+    const id = normaliseDeviceId(raw);
+    return id === undefined ? null : deps.keyring.digest(DEVICE_PURPOSE, id);
+  };
+  const enforceLimit = (c: LimitCheck) => deps.strategies?.enforce(c);
   const receipts = createAttemptReceipts(deps.keyring);
 
   async function planOf(session: VerifySessionRow): Promise<PlanRow> {
@@ -407,16 +431,28 @@ export function createSessionService(deps: SessionServiceDeps) {
     }
   }
 
-  /** Refuses a listed ID-number or client-IP digest (forbidden, details.blacklisted). */
-  async function checkBlacklist(appId: string, kind: 'id_number' | 'ip', digest: string, at: Date) {
+  /** Refuses a listed ID-number, client-IP or device digest (forbidden, details.blacklisted). */
+  async function checkBlacklist(appId: string, kind: BlacklistKind, digest: string, at: Date) {
     if (!deps.blacklist || !(await deps.blacklist.isListed(appId, kind, digest, at))) return;
     throw new ShirenError(
       'forbidden',
       kind === 'ip'
         ? 'Verification from this network is not allowed.'
-        : 'Verification of this ID number is not allowed.',
+        : kind === 'device'
+          ? 'Verification from this device is not allowed.'
+          : 'Verification of this ID number is not allowed.',
       { details: { blacklisted: kind } },
     );
+  }
+
+  /** The blacklist and the attempt limits of the H5 challenge and attempt: address, then device. */
+  async function checkClient(row: VerifySessionRow, ip: string, device: string | null, at: Date) {
+    await checkBlacklist(row.app_id, 'ip', ip, at);
+    if (device) await checkBlacklist(row.app_id, 'device', device, at);
+    await checkIpLimit(ip, at);
+    const scope = { appId: row.app_id, planId: row.plan_id, at };
+    await enforceLimit({ dimension: 'ip', digest: ip, ...scope });
+    if (device) await enforceLimit({ dimension: 'device', digest: device, ...scope });
   }
 
   function needsIdentity(row: VerifySessionRow, plan: PlanRow) {
@@ -468,7 +504,16 @@ export function createSessionService(deps: SessionServiceDeps) {
       });
     }
     const identity = input.identity ? identityColumns(input.identity) : undefined;
-    if (identity) await checkBlacklist(appId, 'id_number', identity.identity_number_digest, now());
+    if (identity) {
+      await checkBlacklist(appId, 'id_number', identity.identity_number_digest, now());
+      await enforceLimit({
+        dimension: 'id_number',
+        digest: identity.identity_number_digest,
+        appId,
+        planId: plan.id,
+        at: now(),
+      });
+    }
     const reference = input.referenceImage !== undefined ? await validatedReference(input.referenceImage) : undefined;
 
     const t = now();
@@ -571,6 +616,14 @@ export function createSessionService(deps: SessionServiceDeps) {
       const cols = identityColumns(identity);
       if (certificateType !== undefined) checkCertificateNumber(certificateType, normaliseIdentity(identity).idNumber);
       await checkBlacklist(row.app_id, 'id_number', cols.identity_number_digest, now());
+      await enforceLimit({
+        dimension: 'id_number',
+        digest: cols.identity_number_digest,
+        appId: row.app_id,
+        planId: row.plan_id,
+        at: now(),
+        excludeSessionId: row.id,
+      });
       await repos.sessions.update(row.id, { ...cols, identity_type: certificateType ?? null });
       await repos.audit.record({ actor, action: 'session.identity', target: row.id });
     },
@@ -770,6 +823,14 @@ export function createSessionService(deps: SessionServiceDeps) {
         throw new ShirenError('conflict', 'the identity cannot change after an attempt');
       const cols = identityColumns(identity);
       await checkBlacklist(row.app_id, 'id_number', cols.identity_number_digest, now());
+      await enforceLimit({
+        dimension: 'id_number',
+        digest: cols.identity_number_digest,
+        appId: row.app_id,
+        planId: row.plan_id,
+        at: now(),
+        excludeSessionId: row.id,
+      });
       await repos.sessions.update(row.id, cols);
       const id = normaliseIdentity(identity);
       return { identity: { name: maskName(id.name), idNumber: maskIdNumber(id.idNumber) } };
@@ -777,7 +838,7 @@ export function createSessionService(deps: SessionServiceDeps) {
 
     async issueChallenge(
       token: string,
-      client: { ip: string; userAgent?: string },
+      client: { ip: string; userAgent?: string; device?: string },
     ): Promise<ChallengeSpec & { challengeId: string; expiresAt: string }> {
       const t = now();
       const row = await byToken(token);
@@ -794,8 +855,8 @@ export function createSessionService(deps: SessionServiceDeps) {
         );
       await referenceKey(row, plan);
       const digest = ipDigest(client.ip);
-      await checkBlacklist(row.app_id, 'ip', digest, t);
-      await checkIpLimit(digest, t);
+      const device = deviceDigest(client.device);
+      await checkClient(row, digest, device, t);
 
       const challenges = plan.liveness_mode === 'none' ? deps.challenges : requireChallenges();
       const spec: ChallengeSpec =
@@ -819,6 +880,7 @@ export function createSessionService(deps: SessionServiceDeps) {
           ...(row.status === 'created' ? { status: 'in_progress' as const } : {}),
           client_ip_digest: digest,
           ...userAgentColumns(client.userAgent, row),
+          ...(device ? { device_digest: device } : {}),
         });
       });
       return { ...spec, challengeId, expiresAt: expiresAt.toISOString() };
@@ -827,7 +889,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     async submitAttempt(
       token: string,
       body: { challengeId?: unknown; frames?: unknown },
-      client: { ip: string; userAgent?: string },
+      client: { ip: string; userAgent?: string; device?: string },
       signal?: AbortSignal,
     ): Promise<AttemptOutcome> {
       const received = now();
@@ -844,8 +906,8 @@ export function createSessionService(deps: SessionServiceDeps) {
       )
         throw new ShirenError('challenge_invalid', 'This challenge is not valid any more; start again.');
       const digest = ipDigest(client.ip);
-      await checkBlacklist(row.app_id, 'ip', digest, received);
-      await checkIpLimit(digest, received);
+      const device = deviceDigest(client.device);
+      await checkClient(row, digest, device, received);
       const refKey = await referenceKey(row, plan);
 
       // frames
@@ -1004,6 +1066,7 @@ export function createSessionService(deps: SessionServiceDeps) {
             }),
             engine_calls: engineCalls,
             client_ip_digest: digest,
+            device_digest: device,
           });
           const final = passed || plan.invalidate_on_failure || order >= plan.max_attempts;
           const status: SessionStatus = passed ? 'passed' : final ? 'failed' : 'in_progress';
@@ -1023,6 +1086,7 @@ export function createSessionService(deps: SessionServiceDeps) {
             env_frame_key: envKey,
             client_ip_digest: digest,
             ...userAgentColumns(client.userAgent, s),
+            ...(device ? { device_digest: device } : {}),
             ...(final
               ? {
                   result: JSON.stringify(sessionResult),

@@ -14,13 +14,18 @@ import type { SessionRepo } from '../store/repos/session-repo.js';
 import type { WhitelistFilter, WhitelistRepo } from '../store/repos/whitelist-repo.js';
 import type { Keyring } from '../store/secret-box.js';
 import type { WhitelistEntryRow } from '../store/schema.js';
-import { normaliseBlacklistValue } from './blacklist.js';
-import { maskIdNumber } from './identity.js';
+import { maskIdNumber, normaliseIdentity } from './identity.js';
 
 const IDENTITY_PURPOSE = 'identity';
 const DAY_MS = 86400_000;
 export const MAX_VALID_DAYS = 365;
 export const MAX_REMARK = 500;
+
+/** An ID number normalised and checked like a session identity, with its masked display value. */
+function normaliseIdNumber(v: unknown): { value: string; masked: string } {
+  const { idNumber } = normaliseIdentity({ name: '-', idNumber: v });
+  return { value: idNumber, masked: maskIdNumber(idNumber) };
+}
 
 export interface WhitelistInput {
   planId?: unknown;
@@ -99,7 +104,7 @@ export function createWhitelistService(deps: {
     return {
       ...(q.appId !== undefined ? { appId: q.appId } : {}),
       ...(q.planId !== undefined ? { planId: q.planId } : {}),
-      ...(q.idNumber !== undefined ? { digest: digestOf(normaliseBlacklistValue('id_number', q.idNumber).value) } : {}),
+      ...(q.idNumber !== undefined ? { digest: digestOf(normaliseIdNumber(q.idNumber).value) } : {}),
       ...(q.certifyId !== undefined ? { certifyId: q.certifyId } : {}),
       ...(q.active !== undefined ? { status: { valid: q.active, at } } : {}),
       ...(q.validFrom ? { validFrom: q.validFrom } : {}),
@@ -157,7 +162,7 @@ export function createWhitelistService(deps: {
       let masked: string;
       let certifyId: string | null = null;
       if (given(input.idNumber)) {
-        const n = normaliseBlacklistValue('id_number', input.idNumber);
+        const n = normaliseIdNumber(input.idNumber);
         digest = digestOf(n.value);
         masked = n.masked;
       } else {

@@ -10,7 +10,7 @@ import fastifyStatic from '@fastify/static';
 import { abortWhenClientGone } from '../common/abort.js';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ShirenError } from '../../errors.js';
-import type { SessionService } from '../../verify/sessions.js';
+import { DEVICE_HEADER, normaliseDeviceId, type SessionService } from '../../verify/sessions.js';
 import { sendNativeError } from '../common/errors.js';
 
 export interface H5ApiDeps {
@@ -49,16 +49,29 @@ const masked = {
 } as const;
 
 const tokenOf = (request: FastifyRequest) => (request.params as { token: string }).token;
-const clientOf = (request: FastifyRequest) => ({
-  ip: request.ip,
-  ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}),
-});
+/** The page's device id (x-shiren-device), checked for every /h5/api request by the onRequest hook below. */
+const deviceOf = (request: FastifyRequest) => {
+  const v = request.headers[DEVICE_HEADER];
+  return normaliseDeviceId(Array.isArray(v) ? v.join(',') : v);
+};
+const clientOf = (request: FastifyRequest) => {
+  const device = deviceOf(request);
+  return {
+    ip: request.ip,
+    ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}),
+    ...(device !== undefined ? { device } : {}),
+  };
+};
 
 const sessionApi: FastifyPluginAsync<H5ApiDeps> = async (app, deps) => {
   const { sessions } = deps;
   app.setErrorHandler((err, request, reply) => sendNativeError(err, request, reply));
   app.addHook('onSend', async (_request, reply) => {
     void reply.header('cache-control', 'no-store');
+  });
+  // A malformed device id is refused on every route (400 invalid_request, details.field x-shiren-device).
+  app.addHook('onRequest', async (request) => {
+    deviceOf(request);
   });
 
   app.get(

@@ -26,6 +26,7 @@ import type { SettingsService } from '../../verify/settings.js';
 import type { StorageUsageService } from '../../verify/storage-usage.js';
 import type { StatisticsService } from '../../verify/statistics.js';
 import type { WhitelistService } from '../../verify/whitelist.js';
+import type { StrategyService } from '../../verify/strategies.js';
 import { sendNativeError } from '../common/errors.js';
 import { consoleAlertRoutes } from './console-alert-routes.js';
 import { consoleBlacklistRoutes } from './console-blacklist-routes.js';
@@ -36,6 +37,7 @@ import { consolePlanRoutes } from './console-plan-routes.js';
 import { consoleRecordRoutes } from './console-record-routes.js';
 import { consoleSessionRoutes } from './console-session-routes.js';
 import { consoleSettingsRoutes } from './console-settings-routes.js';
+import { consoleStrategyRoutes } from './console-strategy-routes.js';
 import { consoleUserRoutes } from './console-user-routes.js';
 import { consoleWhitelistRoutes } from './console-whitelist-routes.js';
 
@@ -74,6 +76,8 @@ export interface ConsoleApiDeps {
   settings?: SettingsService;
   /** Storage usage (GET /storage, registered with the settings). */
   storage?: StorageUsageService;
+  /** Attempt limits (routes under /strategies); absent, the routes are not registered. */
+  strategies?: StrategyService;
   publicUrl: string;
 }
 
@@ -170,4 +174,5 @@ export const consoleApi: FastifyPluginAsync<ConsoleApiDeps> = async (app: Fastif
   if (deps.whitelist) consoleWhitelistRoutes(app, { whitelist: deps.whitelist });
   if (deps.settings)
     consoleSettingsRoutes(app, { settings: deps.settings, ...(deps.storage ? { storage: deps.storage } : {}) });
+  if (deps.strategies) consoleStrategyRoutes(app, { strategies: deps.strategies });
 };

@@ -17,12 +17,12 @@ export function consoleBlacklistRoutes(app: FastifyInstance, deps: { blacklist: 
       config: { consoleAccess: 'read' },
       schema: {
         tags,
-        summary: 'Blacklisted ID numbers and client addresses, newest first (masked values only)',
+        summary: 'Blacklisted ID numbers, client addresses and devices, newest first (masked values only)',
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            kind: { type: 'string', enum: ['id_number', 'ip'] },
+            kind: { type: 'string', enum: ['id_number', 'ip', 'device'] },
             active: { type: 'boolean', description: 'only entries that have not expired' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
           },
@@ -47,10 +47,11 @@ export function consoleBlacklistRoutes(app: FastifyInstance, deps: { blacklist: 
       config: { consoleAccess: 'operate' },
       schema: {
         tags,
-        summary: 'Blacklist an ID number or a client address (only its digest and a masked value are kept)',
+        summary: 'Blacklist an ID number, a client address or a device (only its digest and a masked value are kept)',
         body: {
           type: 'object',
-          description: 'kind (id_number | ip), value, appId (absent = every app), reason, expiresAt (ISO 8601)',
+          description:
+            'kind (id_number | ip | device), value (device: digest or device id), appId (absent = every app), reason, expiresAt (ISO 8601)',
           additionalProperties: false,
           properties: {
             kind: {},

@@ -16,6 +16,7 @@ import { createWhitelistService } from '../../verify/whitelist.js';
 import { createSettingsService, type SettingsService } from '../../verify/settings.js';
 import { createStorageUsage } from '../../verify/storage-usage.js';
 import { databaseSize } from '../../store/storage-size.js';
+import { createStrategyService, type StrategyService } from '../../verify/strategies.js';
 import type { ConsoleApiDeps } from './console-api.js';
 
 export function consoleDeps(opts: {
@@ -29,6 +30,8 @@ export function consoleDeps(opts: {
   now?: () => Date;
   /** CSV exports: lifetime of a finished export (default 24 h), start in-process on create (default true). */
   exports?: { ttlMs?: number; runOnCreate?: boolean; log?: ExportLogger };
+  /** The attempt-limit service the session engine enforces; by default one on the core's repositories. */
+  strategies?: StrategyService;
 }): ConsoleApiDeps {
   const { repos, keyring } = opts.core;
   const clock = opts.now ? { now: opts.now } : {};
@@ -103,6 +106,15 @@ export function consoleDeps(opts: {
       databaseSize: () => databaseSize(opts.core.store, opts.core.config.dataDir),
       ...clock,
     }),
+    strategies:
+      opts.strategies ??
+      createStrategyService({
+        strategies: repos.strategies,
+        apps: repos.apps,
+        plans: repos.plans,
+        audit: repos.audit,
+        ...clock,
+      }),
     publicUrl: opts.core.config.publicUrl,
   };
 }

@@ -12,6 +12,7 @@ import * as m0007 from './0007-exports.js';
 import * as m0008 from './0008-alerts.js';
 import * as m0009 from './0009-blacklist.js';
 import * as m0010 from './0010-whitelist.js';
+import * as m0011 from './0011-control-strategies.js';
 import * as m0012 from './0012-statistics-dimensions.js';
 import * as m0013 from './0013-settings.js';
 import * as m0014 from './0014-app-rate-limits.js';
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0008-alerts': m0008,
   '0009-blacklist': m0009,
   '0010-whitelist': m0010,
+  '0011-control-strategies': m0011,
   '0012-statistics-dimensions': m0012,
   '0013-settings': m0013,
   '0014-app-rate-limits': m0014,

@@ -21,6 +21,7 @@ import { createRegistryRepo } from './registry-repo.js';
 import { createSessionRepo } from './session-repo.js';
 import { createSettingRepo } from './setting-repo.js';
 import { createWhitelistRepo } from './whitelist-repo.js';
+import { createStrategyRepo } from './strategy-repo.js';
 
 export function createRepos(db: Kysely<Database>) {
   return {
@@ -45,6 +46,7 @@ export function createRepos(db: Kysely<Database>) {
     whitelist: createWhitelistRepo(db),
     checkRecords: createCheckRecordRepo(db),
     consoleSettings: createConsoleSettingRepo(db),
+    strategies: createStrategyRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

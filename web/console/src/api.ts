@@ -77,6 +77,8 @@ export interface RecordDetail {
   plan: { id: number; name: string; livenessMode: string; compareSource: string; thresholdScore: number };
   analysis: { order: number; details: unknown }[];
   preview: boolean;
+  /** The H5 page's device digest (docs/console.md, "Blacklist"); null when the page sent none. */
+  device?: { digest: string; prefix: string } | null;
 }
 
 export interface AppView {

@@ -1,6 +1,6 @@
 /**
- * The Blacklist screen (#/blacklist, docs/console.md "Blacklist"): ID numbers and client addresses the session engine
- * refuses. Entries show only their masked value; admins and operators add and remove them (the server checks the role
+ * The Blacklist screen (#/blacklist, docs/console.md "Blacklist"): ID numbers, client addresses and H5 devices the
+ * session engine refuses. A device is listed by the digest the record detail shows (deviceCell below). Entries show only their masked value; admins and operators add and remove them (the server checks the role
  * anyway), auditors see the list. Labels are kept here in both languages so the shared i18n table stays as it is.
  */
 import { call, type AppView, type Me } from './api.js';
@@ -10,7 +10,7 @@ import type { Lang } from './i18n.js';
 export interface BlacklistEntry {
   id: number;
   appId: string | null;
-  kind: 'id_number' | 'ip';
+  kind: 'id_number' | 'ip' | 'device';
   masked: string;
   reason: string;
   createdBy: string;
@@ -24,7 +24,14 @@ const zh = {
   kind: '类型',
   kind_id_number: '身份证号',
   kind_ip: 'IP 地址',
-  value: '号码 / 地址',
+  kind_device: '设备',
+  value: '号码 / 地址 / 设备摘要',
+  valueHint: '设备:记录详情中的设备摘要,或页面的设备 ID',
+  device: '设备',
+  noDevice: '未上报',
+  listDevice: '拉黑此设备',
+  confirmListDevice: (p: string) => `将设备 ${p}… 加入黑名单(全部应用)?`,
+  deviceListed: '已加入黑名单。',
   app: '应用',
   allApps: '全部应用',
   reason: '原因',
@@ -49,7 +56,14 @@ const en: BlacklistTexts = {
   kind: 'Kind',
   kind_id_number: 'ID number',
   kind_ip: 'IP address',
-  value: 'Number / address',
+  kind_device: 'Device',
+  value: 'Number / address / device digest',
+  valueHint: "Device: the device digest of a record's detail, or the page's device id",
+  device: 'Device',
+  noDevice: 'not sent',
+  listDevice: 'Blacklist this device',
+  confirmListDevice: (p) => `Blacklist device ${p}… (every app)?`,
+  deviceListed: 'Added to the blacklist.',
   app: 'App',
   allApps: 'All apps',
   reason: 'Reason',
@@ -106,9 +120,14 @@ export async function renderBlacklistInto(env: BlacklistEnv, rerender: () => voi
           { name: 'kind' },
           el('option', { value: 'id_number' }, b.kind_id_number),
           el('option', { value: 'ip' }, b.kind_ip),
+          el('option', { value: 'device' }, b.kind_device),
         ),
       ),
-      el('label', b.value, el('input', { name: 'value', required: true, maxlength: 64, autocomplete: 'off' })),
+      el(
+        'label',
+        b.value,
+        el('input', { name: 'value', required: true, maxlength: 64, autocomplete: 'off', title: b.valueHint }),
+      ),
       el(
         'label',
         b.app,
@@ -171,4 +190,42 @@ export async function renderBlacklistInto(env: BlacklistEnv, rerender: () => voi
           { 'data-table': 'blacklist' },
         ),
   );
+}
+
+/**
+ * The record detail's device line: the first 12 characters of the device digest (as the blacklist lists it) with the
+ * whole digest to copy, and for admins and operators a button that blacklists it for every app.
+ */
+export function deviceCell(
+  env: Pick<BlacklistEnv, 'lang' | 'me' | 'guard'>,
+  device: { digest: string; prefix: string } | null | undefined,
+  token: string,
+): Child {
+  const b = blacklistTexts(env.lang);
+  if (!device) return el('span.muted', b.noDevice);
+  const cell = el(
+    'span',
+    el('code', { 'data-device': device.prefix, title: device.digest }, `${device.prefix}…`),
+    ' ',
+    el('input.digest', { readonly: true, value: device.digest, size: 44, 'aria-label': b.device }),
+  );
+  if (env.me.user.role === 'admin' || env.me.user.role === 'operator') {
+    const btn = el(
+      'button.secondary',
+      {
+        type: 'button',
+        'data-action': 'blacklist-device',
+        onclick: async () => {
+          if (!confirm(b.confirmListDevice(device.prefix))) return;
+          const ok = await env.guard(cell, () =>
+            call('POST', '/blacklist', { kind: 'device', value: device.digest, reason: `record ${token}` }),
+          );
+          if (ok) btn.replaceWith(el('span.ok', { 'data-device-listed': '' }, b.deviceListed));
+        },
+      },
+      b.listDevice,
+    );
+    cell.append(' ', btn);
+  }
+  return cell;
 }

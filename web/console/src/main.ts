@@ -6,12 +6,13 @@
 import './style.css';
 import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, type Statistics } from './api.js';
 import { alertTexts, renderAlertsInto } from './alerts.js';
-import { blacklistTexts, renderBlacklistInto } from './blacklist.js';
+import { blacklistTexts, deviceCell, renderBlacklistInto } from './blacklist.js';
 import { planForm, planPreview, planTexts } from './plan-form.js';
 import { renderWhitelistInto, whitelistTexts } from './whitelist.js';
 import { rateLimitCell, rateLimitTexts } from './rate-limits.js';
 import { passRateChart, renderBreakdownsInto } from './breakdowns.js';
 import { renderSettingsInto, settingsTexts } from './settings.js';
+import { renderStrategiesInto, strategyTexts } from './strategies.js';
 import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
@@ -101,6 +102,7 @@ function shell(screen: string, content: HTMLElement): void {
     ['#/blacklist', blacklistTexts(lang).navBlacklist],
     ['#/whitelist', whitelistTexts(lang).navWhitelist],
     ['#/settings', settingsTexts(lang).navSettings],
+    ['#/strategies', strategyTexts(lang).navStrategies],
   ];
   const current = location.hash.split('/')[1] ?? 'records';
   root.replaceChildren(
@@ -340,6 +342,7 @@ async function renderRecord(token: string): Promise<void> {
       [t.expiresAt, fmtTime(d.expiresAt)],
       [t.finishedAt, fmtTime(d.finishedAt)],
       [t.attemptsLeft, String(d.attemptsLeft)],
+      [blacklistTexts(lang).device, deviceCell({ lang, me: me!, guard }, d.device, d.token)],
       [t.resultUntil, fmtTime(d.resultAvailableUntil)],
     ]),
     el('h2', t.result),
@@ -971,6 +974,14 @@ function renderSettings(): void {
   void renderSettingsInto({ lang, me: me!, box, guard, table, notice }, renderSettings);
 }
 
+// ---- attempt limits (web/console/src/strategies.ts) ------------------------------------------------------------
+
+function renderStrategies(): void {
+  const box = el('div');
+  shell('strategies', box);
+  void renderStrategiesInto({ lang, me: me!, box, guard, table }, renderStrategies);
+}
+
 // ---- routing --------------------------------------------------------------------------------------------------
 
 function route(): void {
@@ -989,6 +1000,7 @@ function route(): void {
   else if (parts[0] === 'blacklist') renderBlacklist();
   else if (parts[0] === 'whitelist') renderWhitelist();
   else if (parts[0] === 'settings') renderSettings();
+  else if (parts[0] === 'strategies') renderStrategies();
   else renderRecords();
 }
 

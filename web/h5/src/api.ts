@@ -73,14 +73,17 @@ export function toSessionView(raw: Record<string, unknown>): SessionView {
   };
 }
 
-export function createApi(base: string, token: string, fetchImpl: typeof fetch = fetch): Api {
+/** `device`: the page's device id (src/device.ts), sent on every call as x-shiren-device. */
+export function createApi(base: string, token: string, fetchImpl: typeof fetch = fetch, device?: string): Api {
   const root = `${base}api/sessions/${encodeURIComponent(token)}`;
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
+    const headers: Record<string, string> = device ? { 'x-shiren-device': device } : {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
     try {
       res = await fetchImpl(root + path, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers,
         body: body === undefined ? null : JSON.stringify(body),
         credentials: 'same-origin',
         cache: 'no-store',

@@ -6,6 +6,7 @@ import './style.css';
 import { ApiError, createApi, type AttemptAnswer, type SessionView } from './api.js';
 import { CameraError, cameraLabel, openCamera, stopCamera, type CameraProblem } from './camera.js';
 import { captureChallenge } from './capture.js';
+import { deviceId } from './device.js';
 import type { Detector } from './detector.js';
 import { h } from './dom.js';
 import { createSteadiness, type GuidanceCode } from './guidance.js';
@@ -18,7 +19,12 @@ const params = new URLSearchParams(location.search);
 const lang = pickLang(params.get('lang'), navigator.languages ?? [navigator.language]);
 const t = TEXTS[lang];
 const token = params.get('token') ?? '';
-const api = createApi(BASE, token);
+const api = createApi(
+  BASE,
+  token,
+  fetch,
+  deviceId(() => window.localStorage),
+);
 
 document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
 document.title = t.title;

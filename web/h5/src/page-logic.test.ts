@@ -1,7 +1,8 @@
 /** Unit tests of the page's pure logic: guidance, capture timeline, identity checks, language, session view. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { toSessionView } from './api.js';
+import { createApi, toSessionView } from './api.js';
+import { DEVICE_ID_PATTERN, DEVICE_STORAGE_KEY, deviceId, newDeviceId } from './device.js';
 import { createSteadiness, evaluateGuidance, meanLuma, type Box } from './guidance.js';
 import { pickLang, reasonMessage } from './i18n.js';
 import { normaliseIdNumber, validIdNumber, validName } from './identity.js';
@@ -226,5 +227,65 @@ describe('session view', () => {
     assert.equal(v.redirectUrl, 'https://shop.example/back');
     assert.equal(v.mediaRetentionHours, null);
     assert.equal(toSessionView({ status: 'created', needsIdentity: false }).identityRequired, false);
+  });
+});
+
+describe('device id', () => {
+  const memory = () => {
+    const m = new Map<string, string>();
+    return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), m };
+  };
+
+  test('a UUID v4, created once and then read back from storage', () => {
+    const store = memory();
+    const first = deviceId(() => store);
+    assert.match(first, DEVICE_ID_PATTERN);
+    assert.equal(store.m.get(DEVICE_STORAGE_KEY), first);
+    assert.equal(
+      deviceId(() => store),
+      first,
+      'stable across page loads',
+    );
+    assert.notEqual(newDeviceId(), newDeviceId());
+    assert.equal(
+      newDeviceId((b) => b.fill(0xff)),
+      'ffffffff-ffff-4fff-bfff-ffffffffffff',
+    );
+  });
+
+  test('a malformed stored value is replaced; blocked storage gives an id for this page load', () => {
+    const store = memory();
+    store.setItem(DEVICE_STORAGE_KEY, 'junk');
+    const id = deviceId(() => store);
+    assert.match(id, DEVICE_ID_PATTERN);
+    assert.equal(store.m.get(DEVICE_STORAGE_KEY), id);
+    const blocked = () => {
+      throw new Error('SecurityError');
+    };
+    assert.match(deviceId(blocked), DEVICE_ID_PATTERN);
+    const full = {
+      getItem: () => null,
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+    };
+    assert.match(
+      deviceId(() => full),
+      DEVICE_ID_PATTERN,
+    );
+  });
+
+  test('every API call carries it as x-shiren-device', async () => {
+    const seen: (string | null)[] = [];
+    const fake = (async (_url: string, init: RequestInit) => {
+      seen.push(new Headers(init.headers).get('x-shiren-device'));
+      return new Response('{"status":"created"}', { status: 200 });
+    }) as unknown as typeof fetch;
+    const device = newDeviceId();
+    const api = createApi('/h5/', 'tok', fake, device);
+    await api.session();
+    await api.identity('张三', '11010519491231002X');
+    await api.challenge();
+    assert.deepEqual(seen, [device, device, device]);
   });
 });
