@@ -5,7 +5,8 @@
  * left out of the statistics); the app's backend opens a session on the plan through the native API; a second
  * browser whose fake camera plays a face photo held in a hand completes it on the H5 page; back in the console the
  * admin finds the record, opens its detail (scores, thresholds, the audit frame), exports the search as CSV and
- * downloads it, and sees the session in the statistics chart. Screenshots: test-results/console/h5-*.png.
+ * downloads it, finds an identity check the app asked in the check records, and sees the session in the statistics
+ * chart. Screenshots: test-results/console/h5-*.png.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -178,12 +179,27 @@ describe('console and H5 page together on the real server', { skip: SKIP_REASON,
     );
     assert.ok(!csv.includes(ID_NUMBER));
 
+    // An identity check the app asks (nobody is in the registry: no record) is in the check records, masked.
+    const id2 = await nativeCall<{ result: string }>(server, 'POST', '/v1/identity/checks', {
+      check: 'id2',
+      fields: { name: '王小明', idNumber: ID_NUMBER },
+    });
+    assert.equal(id2.status, 200, JSON.stringify(id2.body));
+    assert.equal(id2.body.result, 'no_record');
+    await page.click('[data-nav="checks"]');
+    await page.waitForSelector('[data-table="checks"] [data-check-result="no_record"]');
+    const checkRow = await page.innerText('[data-table="checks"] tbody tr');
+    assert.match(checkRow, /id2/);
+    assert.match(checkRow, /110\*{11}002X/);
+    assert.doesNotMatch(await page.content(), new RegExp(ID_NUMBER));
+    await shot(page, 'h5-11-check-records');
+
     // The statistics: one passed session today; the preview is not counted.
     await page.click('[data-nav="stats"]');
     await page.waitForSelector('[data-chart="outcomes"] rect[data-series="passed"]');
     assert.equal(await page.getAttribute('[data-total]', 'data-total'), '1');
     assert.equal(await page.locator('[data-chart="outcomes"] rect[data-series="open"]').count(), 0);
-    await shot(page, 'h5-11-statistics');
+    await shot(page, 'h5-12-statistics');
     assert.deepEqual(
       consoleBrowser.errors.filter((e) => !/status of 40[01] /.test(e)),
       [],

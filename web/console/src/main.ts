@@ -7,6 +7,7 @@ import './style.css';
 import { api, ApiError, type Me, type NewKey, type RecordSummary, type Role, type Statistics } from './api.js';
 import { alertTexts, renderAlertsInto } from './alerts.js';
 import { blacklistTexts, deviceCell, renderBlacklistInto } from './blacklist.js';
+import { checkTexts, renderChecksInto } from './checks.js';
 import { planForm, planPreview, planTexts } from './plan-form.js';
 import { renderWhitelistInto, whitelistTexts } from './whitelist.js';
 import { rateLimitCell, rateLimitTexts } from './rate-limits.js';
@@ -93,6 +94,7 @@ function langButton(): HTMLElement {
 function shell(screen: string, content: HTMLElement): void {
   const nav: [string, string][] = [
     ['#/records', t.navRecords],
+    ['#/checks', checkTexts(lang).navChecks],
     ['#/stats', t.navStats],
     ['#/plans', t.navPlans],
     ['#/apps', t.navApps],
@@ -101,8 +103,8 @@ function shell(screen: string, content: HTMLElement): void {
     ['#/alerts', alertTexts(lang).navAlerts],
     ['#/blacklist', blacklistTexts(lang).navBlacklist],
     ['#/whitelist', whitelistTexts(lang).navWhitelist],
-    ['#/settings', settingsTexts(lang).navSettings],
     ['#/strategies', strategyTexts(lang).navStrategies],
+    ['#/settings', settingsTexts(lang).navSettings],
   ];
   const current = location.hash.split('/')[1] ?? 'records';
   root.replaceChildren(
@@ -952,6 +954,12 @@ function renderAlerts(): void {
 
 // ---- blacklist (web/console/src/blacklist.ts) ----------------------------------------------------------------
 
+function renderChecks(): void {
+  const box = el('div');
+  shell('checks', box);
+  renderChecksInto({ lang, box, guard, table });
+}
+
 function renderBlacklist(): void {
   const box = el('div');
   shell('blacklist', box);
@@ -998,6 +1006,7 @@ function route(): void {
   else if (parts[0] === 'audit') renderAudit();
   else if (parts[0] === 'alerts') renderAlerts();
   else if (parts[0] === 'blacklist') renderBlacklist();
+  else if (parts[0] === 'checks') renderChecks();
   else if (parts[0] === 'whitelist') renderWhitelist();
   else if (parts[0] === 'settings') renderSettings();
   else if (parts[0] === 'strategies') renderStrategies();

@@ -1,0 +1,199 @@
+/**
+ * The Check records screen (#/checks, docs/console.md "Check records"): the identity information checks the apps
+ * asked, with their source and answer, filtered by time, app, kind, result and full ID number (matched by its digest
+ * on the server). Only masked ID numbers are ever shown. Every role reads it; nothing here changes anything.
+ */
+import { call } from './api.js';
+import { el, field, fmtTime, type Child } from './dom.js';
+import type { Lang } from './i18n.js';
+
+export interface CheckRecord {
+  id: number;
+  app: { id: string; name: string };
+  planId: number | null;
+  kind: string;
+  paramType: string;
+  provider: string | null;
+  result: string | null;
+  errorCode: string | null;
+  mismatched: string[];
+  idNumber: string | null;
+  durationMs: number;
+  createdAt: string;
+}
+
+const KINDS = [
+  'id2',
+  'id2_period',
+  'id3',
+  'mobile2',
+  'mobile3',
+  'mobile_detect',
+  'mobile_online_time',
+  'mobile_online_status',
+  'mobile_recycled',
+  'bank_card',
+  'vehicle_meta',
+  'vehicle_query',
+  'vehicle_insure',
+  'credential',
+];
+const RESULTS = ['consistent', 'inconsistent', 'no_record', 'refused'] as const;
+
+const zh = {
+  navChecks: '核验记录',
+  time: '时间',
+  app: '应用',
+  kind: '核验类型',
+  provider: '来源',
+  result: '结果',
+  mismatched: '不一致字段',
+  idNumber: '身份证号',
+  idNumberFull: '身份证号(完整)',
+  duration: '耗时',
+  from: '开始时间',
+  to: '结束时间',
+  any: '全部',
+  search: '查询',
+  more: '加载更多',
+  none: '没有符合条件的核验记录',
+  result_consistent: '一致',
+  result_inconsistent: '不一致',
+  result_no_record: '查无记录',
+  result_refused: '被拒绝',
+  note: '只保存身份证号的密钥摘要和脱敏值;姓名、手机号、银行卡号和车牌不保存。记录保留 30 天。',
+};
+type CheckTexts = typeof zh;
+const en: CheckTexts = {
+  navChecks: 'Check records',
+  time: 'Time',
+  app: 'App',
+  kind: 'Check',
+  provider: 'Source',
+  result: 'Result',
+  mismatched: 'Mismatched fields',
+  idNumber: 'ID number',
+  idNumberFull: 'ID number (full)',
+  duration: 'Took',
+  from: 'From',
+  to: 'To',
+  any: 'any',
+  search: 'Search',
+  more: 'Load more',
+  none: 'No check records match',
+  result_consistent: 'consistent',
+  result_inconsistent: 'inconsistent',
+  result_no_record: 'no record',
+  result_refused: 'refused',
+  note: 'Only a keyed digest and the masked ID number are kept; names, mobiles, bank cards and plates are not. Records are kept 30 days.',
+};
+
+export function checkTexts(lang: Lang): CheckTexts {
+  return lang === 'en' ? en : zh;
+}
+
+export interface ChecksEnv {
+  lang: Lang;
+  box: HTMLElement;
+  guard: <T>(where: HTMLElement, fn: () => Promise<T>) => Promise<T | undefined>;
+  table: (head: string[], rows: Child[][], attrs?: Record<string, string>) => HTMLElement;
+}
+
+/** Fills env.box with the screen; the filters live in the hash (#/checks?kind=id2&…). */
+export function renderChecksInto(env: ChecksEnv): void {
+  const c = checkTexts(env.lang);
+  const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const select = (name: string, values: readonly string[], label: (v: string) => string) =>
+    el(
+      'select',
+      { name },
+      el('option', { value: '' }, c.any),
+      ...values.map((v) => el('option', { value: v, selected: params.get(name) === v }, label(v))),
+    );
+  const form = el(
+    'form.filters',
+    { 'data-form': 'checks' },
+    el('label', c.from, el('input', { name: 'from', type: 'datetime-local', value: params.get('from') ?? '' })),
+    el('label', c.to, el('input', { name: 'to', type: 'datetime-local', value: params.get('to') ?? '' })),
+    el('label', c.app, el('input', { name: 'app', value: params.get('app') ?? '', maxlength: 64 })),
+    el(
+      'label',
+      c.kind,
+      select('kind', KINDS, (k) => k),
+    ),
+    el(
+      'label',
+      c.result,
+      select('result', RESULTS, (r) => c[`result_${r as (typeof RESULTS)[number]}`]),
+    ),
+    el('label', c.idNumberFull, el('input', { name: 'idNumber', maxlength: 32, autocomplete: 'off' })),
+    el('button', { type: 'submit' }, c.search),
+  ) as HTMLFormElement;
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const name of ['from', 'to', 'app', 'kind', 'result']) if (field(form, name)) q.set(name, field(form, name));
+    // The full ID number never goes into the address bar: it is sent once, in this search only.
+    void load(q, field(form, 'idNumber'), true);
+    history.replaceState(null, '', `#/checks?${q.toString()}`);
+  });
+  const rows = el('div');
+  env.box.replaceChildren(el('h1', c.navChecks), form, el('p.hint', c.note), rows);
+
+  async function load(q: URLSearchParams, idNumber: string, fresh: boolean, before?: number) {
+    const query = new URLSearchParams(q);
+    for (const name of ['from', 'to']) {
+      const v = query.get(name);
+      if (v) query.set(name, new Date(v).toISOString());
+    }
+    if (idNumber) query.set('idNumber', idNumber);
+    if (before) query.set('before', String(before));
+    const page = await env.guard(rows, () =>
+      call<{ records: CheckRecord[]; nextBefore: number | null }>('GET', `/checks?${query.toString()}`),
+    );
+    if (!page) return;
+    if (fresh) rows.replaceChildren();
+    rows.querySelector('[data-action="more-checks"]')?.remove();
+    if (fresh && page.records.length === 0) {
+      rows.append(el('p', { 'data-empty': 'checks' }, c.none));
+      return;
+    }
+    rows.append(
+      env.table(
+        [c.time, c.app, c.kind, c.provider, c.result, c.mismatched, c.idNumber, c.duration],
+        page.records.map((r) => [
+          fmtTime(r.createdAt),
+          r.app.name,
+          el('code', r.paramType === 'md5' ? `${r.kind} (md5)` : r.kind),
+          r.provider ?? '—',
+          el(
+            'span',
+            { 'data-check-result': r.result ?? 'refused' },
+            r.result ? (c[`result_${r.result as 'consistent'}`] ?? r.result) : `${c.result_refused}: ${r.errorCode}`,
+          ),
+          r.mismatched.length ? r.mismatched.join(', ') : '—',
+          r.idNumber ?? '—',
+          `${r.durationMs} ms`,
+        ]),
+        { 'data-table': 'checks' },
+      ),
+    );
+    if (page.nextBefore !== null) {
+      const next = page.nextBefore;
+      rows.append(
+        el(
+          'button.secondary',
+          { type: 'button', 'data-action': 'more-checks', onclick: () => void load(q, idNumber, false, next) },
+          c.more,
+        ),
+      );
+    }
+  }
+
+  const initial = new URLSearchParams();
+  for (const name of ['from', 'to', 'app', 'kind', 'result']) {
+    const v = params.get(name);
+    if (v) initial.set(name, v);
+  }
+  void load(initial, '', true);
+}
