@@ -85,7 +85,12 @@ describe('console whitelist in Chromium on the real server', { skip: SKIP_REASON
     await page.click(
       '[data-table="whitelist"] tr:has([data-masked="110***********4514"]) [data-action="remove-whitelist"]',
     );
-    await page.waitForFunction(() => !document.querySelector('[data-masked="110***********4514"]'));
+    // The screen is drawn again after the removal: wait for the list, not just for the entry to be gone.
+    await page.waitForFunction(
+      () =>
+        !document.querySelector('[data-masked="110***********4514"]') &&
+        document.querySelectorAll('[data-table="whitelist"] [data-action="remove-whitelist"]').length > 0,
+    );
     assert.equal(await page.locator('[data-table="whitelist"] [data-action="remove-whitelist"]').count(), 1);
 
     await page.click('[data-nav="users"]');

@@ -59,11 +59,10 @@ export function rateLimitCell(app: AppView, env: RateLimitEnv): HTMLElement {
         step: 1,
         placeholder: r.unlimited,
         value: value ?? '',
-        style: 'width: 7em',
       }),
     );
   const form = el(
-    'form.inline',
+    'form.inline.rate-limit',
     { 'data-form': 'rate-limit', 'data-app': app.name },
     num('rateLimitPerMinute', r.perMinute, app.rateLimitPerMinute),
     num('rateLimitBurst', r.burst, app.rateLimitPerMinute === null ? null : app.rateLimitBurst),
