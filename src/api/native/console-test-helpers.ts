@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { testConfig, type Backend } from '../../../test/helpers.js';
 import { buildApp, type BuildAppOptions } from '../../app.js';
 import { bootstrapFirstRun } from '../../auth/bootstrap.js';
+import { loadConfig } from '../../config.js';
 import { openCore, type Core } from '../../core.js';
 import { createTransactor } from '../../store/repos/index.js';
 import {
@@ -71,13 +71,21 @@ export const noFaces = {} as SessionFaces;
 
 type ConsoleDepsOptions = Parameters<typeof consoleDeps>[0];
 
+/**
+ * A database backend of test/helpers.ts BACKENDS (a fresh database's environment). This file is part of the build,
+ * which does not include test/, so it names the shape and reads the config as testConfig does.
+ */
+export interface TestBackend {
+  setup(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>;
+}
+
 export interface ConsoleTestAppOptions {
-  backend: Backend;
+  backend: TestBackend;
   /** The default client address of the helper's own requests (the sign-ins of signInAdmin and addUser). */
   ip: string;
   /** The injected clock of the session engine and, unless consoleOptions sets another, of consoleDeps. */
   now?: () => Date;
-  /** More environment for testConfig (SHIREN_PUBLIC_URL is CONSOLE_ORIGIN). */
+  /** More environment for the config (SHIREN_PUBLIC_URL is CONSOLE_ORIGIN). */
   env?: Record<string, string>;
   /**
    * Over the session engine's defaults: faces noFaces, publicUrl CONSOLE_ORIGIN, limits 5 failures per address in
@@ -119,7 +127,15 @@ export async function openConsoleTestApp(opts: ConsoleTestAppOptions): Promise<C
     await b.cleanup();
   };
   try {
-    core = await openCore(testConfig({ ...b.env, SHIREN_PUBLIC_URL: CONSOLE_ORIGIN, ...opts.env }));
+    core = await openCore(
+      loadConfig({
+        LOG_LEVEL: 'silent',
+        SHIREN_ENGINE: 'off',
+        ...b.env,
+        SHIREN_PUBLIC_URL: CONSOLE_ORIGIN,
+        ...opts.env,
+      }),
+    );
     const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
     assert.ok(creds);
     const sessions = createSessionService({
