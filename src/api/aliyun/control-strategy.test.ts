@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { InitFaceVerifyRequest } from '@alicloud/cloudauth20190307';
+import { BACKENDS } from '../../../test/helpers.js';
 import type { Core } from '../../core.js';
 import { createTransactor } from '../../store/repos/index.js';
 import { createPlanService } from '../../verify/plans.js';
@@ -20,7 +21,7 @@ describe('Cloudauth InitFaceVerify under an ID-number attempt limit (official SD
   let sceneId: number;
 
   before(async () => {
-    server = await openSdkTestServer();
+    server = await openSdkTestServer(BACKENDS[0]!);
     core = server.core;
     const key = await core.accessKeys.create({ app: 'limits-aliyun', actor: 'test' });
     const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring });

@@ -6,9 +6,10 @@
 import cloudauth from '@alicloud/cloudauth20190307';
 import { Config } from '@alicloud/openapi-client';
 import type { FastifyInstance } from 'fastify';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
 import { buildApp } from '../../app.js';
+import { loadConfig } from '../../config.js';
 import { openCore, type Core } from '../../core.js';
+import type { TestBackend } from '../native/console-test-helpers.js';
 import type { AliyunApiDeps } from './index.js';
 
 export const Client = cloudauth.default;
@@ -46,9 +47,12 @@ export interface SdkTestServer {
   close(): Promise<void>;
 }
 
-/** A core on a fresh PGlite database; `listen` once the test has seeded it. */
-export async function openSdkTestServer(): Promise<SdkTestServer> {
-  const b = await BACKENDS[0]!.setup();
+/**
+ * A core on a fresh database of `backend` (one of test/helpers.ts BACKENDS; the config as its testConfig reads it);
+ * `listen` once the test has seeded it.
+ */
+export async function openSdkTestServer(backend: TestBackend): Promise<SdkTestServer> {
+  const b = await backend.setup();
   let core: Core | undefined;
   let app: FastifyInstance | undefined;
   const close = async () => {
@@ -57,7 +61,7 @@ export async function openSdkTestServer(): Promise<SdkTestServer> {
     await b.cleanup();
   };
   try {
-    const opened = await openCore(testConfig(b.env));
+    const opened = await openCore(loadConfig({ LOG_LEVEL: 'silent', SHIREN_ENGINE: 'off', ...b.env }));
     core = opened;
     return {
       core: opened,

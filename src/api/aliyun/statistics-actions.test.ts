@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DescribePageFaceVerifyDataRequest, DescribeSmartStatisticsPageListRequest } from '@alicloud/cloudauth20190307';
 import { sql } from 'kysely';
+import { BACKENDS } from '../../../test/helpers.js';
 import type { Core } from '../../core.js';
 import { createTransactor } from '../../store/repos/index.js';
 import type { SessionStatus } from '../../store/schema.js';
@@ -29,7 +30,7 @@ describe('Cloudauth statistics Actions with the official SDK', () => {
   const client = (who: 'a' | 'b', mode: 'acs3' | 'rpc'): CloudauthClient => sdkClient(keys[who], port, { mode });
 
   before(async () => {
-    server = await openSdkTestServer();
+    server = await openSdkTestServer(BACKENDS[0]!);
     core = server.core;
     for (const who of ['a', 'b'] as const) {
       const k = await core.accessKeys.create({ app: `stats-${who}`, actor: 'test' });

@@ -12,6 +12,7 @@ import {
   PageQueryWhiteListSettingRequest,
   RemoveWhiteListSettingRequest,
 } from '@alicloud/cloudauth20190307';
+import { BACKENDS } from '../../../test/helpers.js';
 import type { Core } from '../../core.js';
 import { createTransactor } from '../../store/repos/index.js';
 import { createPlanService } from '../../verify/plans.js';
@@ -63,7 +64,7 @@ describe('Cloudauth whitelist Actions with the official SDK', () => {
   }
 
   before(async () => {
-    server = await openSdkTestServer();
+    server = await openSdkTestServer(BACKENDS[0]!);
     core = server.core;
     for (const who of ['a', 'b'] as const) {
       const k = await core.accessKeys.create({ app: `wl-${who}`, actor: 'test' });
