@@ -10,14 +10,15 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { ensureConsoleBuild, shot, signIn } from './console-helpers.js';
-import { launch, SKIP_REASON, type LaunchedBrowser } from './browser.js';
-import { nativeCall, serve, type Served } from './serve.js';
+import { shot, signIn, signInAsNewUser, startConsole } from './console-helpers.js';
+import { SKIP_REASON, type LaunchedBrowser } from './browser.js';
+import { nativeCall, type Served } from './serve.js';
 
 describe('console alerts in Chromium on the real server', { skip: SKIP_REASON, timeout: 300_000 }, () => {
   let server: Served;
   let b: LaunchedBrowser;
   let adminPassword: string;
+  let stop: (() => Promise<void>) | undefined;
   const received: { headers: IncomingHttpHeaders; body: string }[] = [];
   const hook = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -31,17 +32,10 @@ describe('console alerts in Chromium on the real server', { skip: SKIP_REASON, t
 
   before(async () => {
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-    await ensureConsoleBuild();
-    server = await serve({ SHIREN_ENGINE: 'off' });
-    adminPassword = /username admin\s+password (\S+)/.exec(server.banner)?.[1] ?? '';
-    assert.ok(adminPassword);
-    b = await launch({ locale: 'zh-CN' });
-    await b.page.setViewportSize({ width: 1280, height: 900 });
-    b.page.on('dialog', (d) => void d.accept());
+    ({ server, b, adminPassword, stop } = await startConsole({ locale: 'zh-CN', acceptDialogs: true }));
   });
   after(async () => {
-    await b?.close();
-    await server?.stop();
+    await stop?.();
     await new Promise((resolve) => hook.close(resolve));
   });
 
@@ -108,15 +102,7 @@ describe('console alerts in Chromium on the real server', { skip: SKIP_REASON, t
     await shot(page, 'alerts-02-event');
 
     // An auditor: rules and events, no form; the server refuses a rule with the auditor's own session.
-    await page.click('[data-nav="users"]');
-    await page.waitForSelector('form[data-form="create-user"]');
-    await page.fill('form[data-form="create-user"] input[name="username"]', 'alerts-auditor');
-    await page.fill('form[data-form="create-user"] input[name="password"]', 'long enough password 7');
-    await page.selectOption('form[data-form="create-user"] select[name="role"]', 'auditor');
-    await page.click('form[data-form="create-user"] button[type="submit"]');
-    await page.waitForSelector('[data-username="alerts-auditor"]');
-    await page.click('[data-action="sign-out"]');
-    await signIn(page, server.base, 'alerts-auditor', 'long enough password 7');
+    await signInAsNewUser(page, server.base, 'alerts-auditor', 'long enough password 7', 'auditor');
     await page.click('[data-nav="alerts"]');
     await page.waitForSelector('[data-table="alert-events"]');
     assert.equal(await page.locator('form[data-form="alert-rule"]').count(), 0);

@@ -6,27 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ensureConsoleBuild, shot, signIn } from './console-helpers.js';
-import { launch, SKIP_REASON, type LaunchedBrowser } from './browser.js';
-import { nativeCall, serve, type Served } from './serve.js';
+import { shot, signIn, signInAsNewUser, startConsole } from './console-helpers.js';
+import { SKIP_REASON, type LaunchedBrowser } from './browser.js';
+import { nativeCall, type Served } from './serve.js';
 
 describe('console rate limits in Chromium on the real server', { skip: SKIP_REASON, timeout: 300_000 }, () => {
   let server: Served;
   let b: LaunchedBrowser;
   let adminPassword: string;
+  let stop: (() => Promise<void>) | undefined;
 
   before(async () => {
-    await ensureConsoleBuild();
-    server = await serve({ SHIREN_ENGINE: 'off' });
-    adminPassword = /username admin\s+password (\S+)/.exec(server.banner)?.[1] ?? '';
-    assert.ok(adminPassword);
-    b = await launch({ locale: 'en-US' });
-    await b.page.setViewportSize({ width: 1280, height: 900 });
+    ({ server, b, adminPassword, stop } = await startConsole({ locale: 'en-US', acceptDialogs: false }));
   });
-  after(async () => {
-    await b?.close();
-    await server?.stop();
-  });
+  after(() => stop?.());
 
   test('a limit set in the page throttles the app at once; cleared in the page, the app is unlimited again', async () => {
     const { page } = b;
@@ -74,15 +67,7 @@ describe('console rate limits in Chromium on the real server', { skip: SKIP_REAS
     await shot(page, 'rate-limit-02-cleared');
 
     // An auditor reads the limit but gets no form.
-    await page.click('[data-nav="users"]');
-    await page.waitForSelector('form[data-form="create-user"]');
-    await page.fill('form[data-form="create-user"] input[name="username"]', 'ruth');
-    await page.fill('form[data-form="create-user"] input[name="password"]', 'auditor password 1');
-    await page.selectOption('form[data-form="create-user"] select[name="role"]', 'auditor');
-    await page.click('form[data-form="create-user"] button[type="submit"]');
-    await page.waitForSelector('[data-username="ruth"]');
-    await page.click('[data-action="sign-out"]');
-    await signIn(page, server.base, 'ruth', 'auditor password 1');
+    await signInAsNewUser(page, server.base, 'ruth', 'auditor password 1', 'auditor');
     await page.click('[data-nav="apps"]');
     await page.waitForSelector('[data-rate-limit="default"]');
     assert.equal(await page.locator('form[data-form="rate-limit"]').count(), 0);

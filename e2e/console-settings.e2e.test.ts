@@ -8,28 +8,25 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ensureConsoleBuild, shot, signIn } from './console-helpers.js';
-import { launch, SKIP_REASON, type LaunchedBrowser } from './browser.js';
-import { nativeCall, serve, type Served } from './serve.js';
+import { shot, signIn, signInAsNewUser, startConsole } from './console-helpers.js';
+import { SKIP_REASON, type LaunchedBrowser } from './browser.js';
+import { nativeCall, type Served } from './serve.js';
 
 describe('console settings in Chromium on the real server', { skip: SKIP_REASON, timeout: 300_000 }, () => {
   let server: Served;
   let b: LaunchedBrowser;
   let adminPassword: string;
+  let stop: (() => Promise<void>) | undefined;
 
   before(async () => {
-    await ensureConsoleBuild();
-    server = await serve({ SHIREN_ENGINE: 'off', SHIREN_IMAGE_FETCH_HOSTS: 'pics.example.com' });
-    adminPassword = /username admin\s+password (\S+)/.exec(server.banner)?.[1] ?? '';
-    assert.ok(adminPassword);
-    b = await launch({ locale: 'zh-CN' });
-    await b.page.setViewportSize({ width: 1280, height: 1100 });
-    b.page.on('dialog', (d) => void d.accept());
+    ({ server, b, adminPassword, stop } = await startConsole({
+      env: { SHIREN_IMAGE_FETCH_HOSTS: 'pics.example.com' },
+      locale: 'zh-CN',
+      viewport: { width: 1280, height: 1100 },
+      acceptDialogs: true,
+    }));
   });
-  after(async () => {
-    await b?.close();
-    await server?.stop();
-  });
+  after(() => stop?.());
 
   test('the admin changes settings in the page and the server uses them; an auditor only reads', async () => {
     const { page } = b;
@@ -92,15 +89,7 @@ describe('console settings in Chromium on the real server', { skip: SKIP_REASON,
     assert.equal(byKey.get('imageFetch.timeoutMs')!.source, 'default');
 
     // An auditor: values, no form; the server refuses a change with the auditor's own session.
-    await page.click('[data-nav="users"]');
-    await page.waitForSelector('form[data-form="create-user"]');
-    await page.fill('form[data-form="create-user"] input[name="username"]', 'settings-auditor');
-    await page.fill('form[data-form="create-user"] input[name="password"]', 'long enough password 8');
-    await page.selectOption('form[data-form="create-user"] select[name="role"]', 'auditor');
-    await page.click('form[data-form="create-user"] button[type="submit"]');
-    await page.waitForSelector('[data-username="settings-auditor"]');
-    await page.click('[data-action="sign-out"]');
-    await signIn(page, server.base, 'settings-auditor', 'long enough password 8');
+    await signInAsNewUser(page, server.base, 'settings-auditor', 'long enough password 8', 'auditor');
     await page.click('[data-nav="settings"]');
     await page.waitForSelector('[data-table="settings"]');
     assert.equal(await page.locator(form).count(), 0);

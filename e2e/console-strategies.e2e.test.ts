@@ -8,9 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ensureConsoleBuild, shot, signIn } from './console-helpers.js';
-import { launch, SKIP_REASON, type LaunchedBrowser } from './browser.js';
-import { nativeCall, serve, type Served } from './serve.js';
+import { shot, signIn, startConsole } from './console-helpers.js';
+import { SKIP_REASON, type LaunchedBrowser } from './browser.js';
+import { nativeCall, type Served } from './serve.js';
 
 const DEVICE = '0b7c5a3e-2f1d-4c8b-9e6a-5d4c3b2a1f0e';
 
@@ -24,20 +24,12 @@ describe(
     let server: Served;
     let b: LaunchedBrowser;
     let adminPassword: string;
+    let stop: (() => Promise<void>) | undefined;
 
     before(async () => {
-      await ensureConsoleBuild();
-      server = await serve({ SHIREN_ENGINE: 'off' });
-      adminPassword = /username admin\s+password (\S+)/.exec(server.banner)?.[1] ?? '';
-      assert.ok(adminPassword);
-      b = await launch({ locale: 'zh-CN' });
-      await b.page.setViewportSize({ width: 1280, height: 900 });
-      b.page.on('dialog', (d) => void d.accept());
+      ({ server, b, adminPassword, stop } = await startConsole({ locale: 'zh-CN', acceptDialogs: true }));
     });
-    after(async () => {
-      await b?.close();
-      await server?.stop();
-    });
+    after(() => stop?.());
 
     const challenge = (token: string) =>
       fetch(`${server.base}/h5/api/sessions/${token}/challenge`, {

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ensureConsoleBuild, shot, signIn } from './console-helpers.js';
-import { launch, SKIP_REASON, type LaunchedBrowser } from './browser.js';
-import { nativeCall, serve, type Served } from './serve.js';
+import { shot, signIn, signInAsNewUser, startConsole } from './console-helpers.js';
+import { SKIP_REASON, type LaunchedBrowser } from './browser.js';
+import { nativeCall, type Served } from './serve.js';
 
 const ID = '11010519491231002X';
 const OTHER = '110101199003074514';
@@ -17,20 +17,12 @@ describe('console whitelist in Chromium on the real server', { skip: SKIP_REASON
   let server: Served;
   let b: LaunchedBrowser;
   let adminPassword: string;
+  let stop: (() => Promise<void>) | undefined;
 
   before(async () => {
-    await ensureConsoleBuild();
-    server = await serve({ SHIREN_ENGINE: 'off' });
-    adminPassword = /username admin\s+password (\S+)/.exec(server.banner)?.[1] ?? '';
-    assert.ok(adminPassword);
-    b = await launch({ locale: 'zh-CN' });
-    await b.page.setViewportSize({ width: 1280, height: 900 });
-    b.page.on('dialog', (d) => void d.accept());
+    ({ server, b, adminPassword, stop } = await startConsole({ locale: 'zh-CN', acceptDialogs: true }));
   });
-  after(async () => {
-    await b?.close();
-    await server?.stop();
-  });
+  after(() => stop?.());
 
   test('the admin adds entries by ID number and by CertifyId and removes one; the auditor only reads', async () => {
     const plan = await nativeCall<{ plan: { id: number } }>(server, 'POST', '/v1/plans', {
@@ -93,15 +85,7 @@ describe('console whitelist in Chromium on the real server', { skip: SKIP_REASON
     );
     assert.equal(await page.locator('[data-table="whitelist"] [data-action="remove-whitelist"]').count(), 1);
 
-    await page.click('[data-nav="users"]');
-    await page.waitForSelector('form[data-form="create-user"]');
-    await page.fill('form[data-form="create-user"] input[name="username"]', 'wl-auditor');
-    await page.fill('form[data-form="create-user"] input[name="password"]', 'long enough password 9');
-    await page.selectOption('form[data-form="create-user"] select[name="role"]', 'auditor');
-    await page.click('form[data-form="create-user"] button[type="submit"]');
-    await page.waitForSelector('[data-username="wl-auditor"]');
-    await page.click('[data-action="sign-out"]');
-    await signIn(page, server.base, 'wl-auditor', 'long enough password 9');
+    await signInAsNewUser(page, server.base, 'wl-auditor', 'long enough password 9', 'auditor');
     await page.click('[data-nav="whitelist"]');
     await page.waitForSelector('[data-table="whitelist"] [data-masked="110***********002X"]');
     assert.equal(await page.locator(form).count(), 0);

@@ -5,30 +5,24 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import cloudauth, { InitFaceVerifyRequest } from '@alicloud/cloudauth20190307';
-import { Config } from '@alicloud/openapi-client';
-import type { FastifyInstance } from 'fastify';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { openCore, type Core } from '../../core.js';
+import { InitFaceVerifyRequest } from '@alicloud/cloudauth20190307';
+import { BACKENDS } from '../../../test/helpers.js';
+import type { Core } from '../../core.js';
 import { createTransactor } from '../../store/repos/index.js';
 import { createPlanService } from '../../verify/plans.js';
 import { createSessionService } from '../../verify/sessions.js';
 import { createStrategyService } from '../../verify/strategies.js';
-
-const Client = cloudauth.default;
+import { openSdkTestServer, sdkClient, type CloudauthClient, type SdkTestServer } from './sdk-test-client.js';
 
 describe('Cloudauth InitFaceVerify under an ID-number attempt limit (official SDK)', () => {
-  let cleanup: (() => Promise<void>) | undefined;
+  let server: SdkTestServer;
   let core: Core;
-  let app: FastifyInstance;
-  let client: InstanceType<typeof Client>;
+  let client: CloudauthClient;
   let sceneId: number;
 
   before(async () => {
-    const b = await BACKENDS[0]!.setup();
-    cleanup = b.cleanup;
-    core = await openCore(testConfig(b.env));
+    server = await openSdkTestServer(BACKENDS[0]!);
+    core = server.core;
     const key = await core.accessKeys.create({ app: 'limits-aliyun', actor: 'test' });
     const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring });
     sceneId = (await plans.create(key.appId, { name: 'kyc', livenessMode: 'none', identityInput: 'preset' }, 'test'))
@@ -50,37 +44,10 @@ describe('Cloudauth InitFaceVerify under an ID-number attempt limit (official SD
       limits: { ...core.config.sessions, maxImageBytes: core.config.engine.maxImageBytes },
       strategies,
     });
-    app = await buildApp({
-      core,
-      logger: false,
-      aliyun: {
-        keys: core.accessKeys,
-        nonces: core.repos.nonces,
-        windowSeconds: core.config.signatureWindowSeconds,
-        faces: {} as never,
-        plans,
-        sessions,
-        images: { resolve: async () => Buffer.alloc(0) },
-      },
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const port = (app.server.address() as { port: number }).port;
-    client = new Client(
-      new Config({
-        accessKeyId: key.accessKeyId,
-        accessKeySecret: key.accessKeySecret,
-        endpoint: `127.0.0.1:${port}`,
-        protocol: 'HTTP',
-        readTimeout: 60_000,
-        connectTimeout: 60_000,
-      }) as ConstructorParameters<typeof Client>[0],
-    );
+    const port = await server.listen({ plans, sessions });
+    client = sdkClient(key, port, { connectTimeout: 60_000 });
   });
-  after(async () => {
-    await app?.close();
-    await core?.close();
-    await cleanup?.();
-  });
+  after(() => server?.close());
 
   test('the second session of one ID number is throttled; another ID number is not', async () => {
     const init = (certNo: string) =>

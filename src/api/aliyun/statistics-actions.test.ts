@@ -6,52 +6,32 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import cloudauth, {
-  DescribePageFaceVerifyDataRequest,
-  DescribeSmartStatisticsPageListRequest,
-} from '@alicloud/cloudauth20190307';
-import { Config } from '@alicloud/openapi-client';
-import type { FastifyInstance } from 'fastify';
+import { DescribePageFaceVerifyDataRequest, DescribeSmartStatisticsPageListRequest } from '@alicloud/cloudauth20190307';
 import { sql } from 'kysely';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { openCore, type Core } from '../../core.js';
+import { BACKENDS } from '../../../test/helpers.js';
+import type { Core } from '../../core.js';
 import { createTransactor } from '../../store/repos/index.js';
 import type { SessionStatus } from '../../store/schema.js';
 import { createPlanService } from '../../verify/plans.js';
 import { createSessionService } from '../../verify/sessions.js';
 import { createStatisticsService } from '../../verify/statistics.js';
+import { openSdkTestServer, sdkClient, type CloudauthClient, type SdkTestServer } from './sdk-test-client.js';
 import { parseWireTime } from './statistics-actions.js';
 
-const Client = cloudauth.default;
-type CloudauthClient = InstanceType<typeof Client>;
-
 describe('Cloudauth statistics Actions with the official SDK', () => {
-  let cleanup: (() => Promise<void>) | undefined;
+  let server: SdkTestServer;
   let core: Core;
-  let app: FastifyInstance;
   let port: number;
   const keys: Record<'a' | 'b', { accessKeyId: string; accessKeySecret: string; appId: string }> = {} as never;
   let p1: number;
   let p2: number;
   let q: number;
 
-  const client = (who: 'a' | 'b', mode: 'acs3' | 'rpc'): CloudauthClient =>
-    new Client(
-      new Config({
-        accessKeyId: keys[who].accessKeyId,
-        accessKeySecret: keys[who].accessKeySecret,
-        endpoint: `127.0.0.1:${port}`,
-        protocol: 'HTTP',
-        readTimeout: 60_000,
-        ...(mode === 'rpc' ? { signatureAlgorithm: 'v2' } : {}),
-      }) as ConstructorParameters<typeof Client>[0],
-    );
+  const client = (who: 'a' | 'b', mode: 'acs3' | 'rpc'): CloudauthClient => sdkClient(keys[who], port, { mode });
 
   before(async () => {
-    const b = await BACKENDS[0]!.setup();
-    cleanup = b.cleanup;
-    core = await openCore(testConfig(b.env));
+    server = await openSdkTestServer(BACKENDS[0]!);
+    core = server.core;
     for (const who of ['a', 'b'] as const) {
       const k = await core.accessKeys.create({ app: `stats-${who}`, actor: 'test' });
       keys[who] = { accessKeyId: k.accessKeyId, accessKeySecret: k.accessKeySecret, appId: k.appId };
@@ -94,27 +74,9 @@ describe('Cloudauth statistics Actions with the official SDK', () => {
     for (const h of ['01', '02', '03', '05']) await made(keys.b.appId, q, 'passed', `2026-11-10T${h}:00:00Z`);
     await made(keys.b.appId, q, 'failed', '2026-11-11T01:00:00Z');
 
-    app = await buildApp({
-      core,
-      logger: false,
-      aliyun: {
-        keys: core.accessKeys,
-        nonces: core.repos.nonces,
-        windowSeconds: core.config.signatureWindowSeconds,
-        faces: {} as never,
-        plans,
-        images: { resolve: async () => Buffer.alloc(0) },
-        statistics: createStatisticsService({ repos: core.repos }),
-      },
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    port = (app.server.address() as { port: number }).port;
+    port = await server.listen({ plans, statistics: createStatisticsService({ repos: core.repos }) });
   });
-  after(async () => {
-    await app?.close();
-    await core?.close();
-    await cleanup?.();
-  });
+  after(() => server?.close());
 
   for (const mode of ['acs3', 'rpc'] as const) {
     test(`DescribePageFaceVerifyData (${mode}): per day and scene, newest first, paged`, async () => {

@@ -6,34 +6,29 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import cloudauth, {
+import {
   DescribeFaceVerifyRequest,
   InsertWhiteListSettingRequest,
   PageQueryWhiteListSettingRequest,
   RemoveWhiteListSettingRequest,
 } from '@alicloud/cloudauth20190307';
-import { Config } from '@alicloud/openapi-client';
-import type { FastifyInstance } from 'fastify';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { openCore, type Core } from '../../core.js';
+import { BACKENDS } from '../../../test/helpers.js';
+import type { Core } from '../../core.js';
 import { createTransactor } from '../../store/repos/index.js';
 import { createPlanService } from '../../verify/plans.js';
 import { createSessionService, type SessionService } from '../../verify/sessions.js';
 import { createWhitelistService } from '../../verify/whitelist.js';
 import { fakeAnalyser, fakeFaces, framesOf, jpeg } from '../../verify/whitelist-test-fakes.js';
+import { openSdkTestServer, sdkClient, type CloudauthClient, type SdkTestServer } from './sdk-test-client.js';
 import { beijingTime } from './whitelist-actions.js';
 
-const Client = cloudauth.default;
-type CloudauthClient = InstanceType<typeof Client>;
 const LISTED = { name: '张三', idNumber: '11010519491231002X' };
 const OTHER = { name: '李四', idNumber: '110101199003074514' };
 const client = { ip: '203.0.113.7' };
 
 describe('Cloudauth whitelist Actions with the official SDK', () => {
-  let cleanup: (() => Promise<void>) | undefined;
+  let server: SdkTestServer;
   let core: Core;
-  let app: FastifyInstance;
   let port: number;
   let sessions: SessionService;
   const keys: Record<'a' | 'b', { accessKeyId: string; accessKeySecret: string; appId: string }> = {} as never;
@@ -44,17 +39,7 @@ describe('Cloudauth whitelist Actions with the official SDK', () => {
   let shift = 0;
   const now = () => new Date(Date.now() + shift);
 
-  const sdk = (who: 'a' | 'b', mode: 'acs3' | 'rpc' = 'acs3'): CloudauthClient =>
-    new Client(
-      new Config({
-        accessKeyId: keys[who].accessKeyId,
-        accessKeySecret: keys[who].accessKeySecret,
-        endpoint: `127.0.0.1:${port}`,
-        protocol: 'HTTP',
-        readTimeout: 60_000,
-        ...(mode === 'rpc' ? { signatureAlgorithm: 'v2' } : {}),
-      }) as ConstructorParameters<typeof Client>[0],
-    );
+  const sdk = (who: 'a' | 'b', mode: 'acs3' | 'rpc' = 'acs3'): CloudauthClient => sdkClient(keys[who], port, { mode });
   const insert = async (who: 'a' | 'b', m: Record<string, unknown>, mode: 'acs3' | 'rpc' = 'acs3') =>
     (await sdk(who, mode).insertWhiteListSetting(new InsertWhiteListSettingRequest(m))).body!;
   const page = async (who: 'a' | 'b', m: Record<string, unknown>, mode: 'acs3' | 'rpc' = 'acs3') =>
@@ -79,9 +64,8 @@ describe('Cloudauth whitelist Actions with the official SDK', () => {
   }
 
   before(async () => {
-    const b = await BACKENDS[0]!.setup();
-    cleanup = b.cleanup;
-    core = await openCore(testConfig(b.env));
+    server = await openSdkTestServer(BACKENDS[0]!);
+    core = server.core;
     for (const who of ['a', 'b'] as const) {
       const k = await core.accessKeys.create({ app: `wl-${who}`, actor: 'test' });
       keys[who] = { accessKeyId: k.accessKeyId, accessKeySecret: k.accessKeySecret, appId: k.appId };
@@ -118,28 +102,9 @@ describe('Cloudauth whitelist Actions with the official SDK', () => {
       whitelist,
       now,
     });
-    app = await buildApp({
-      core,
-      logger: false,
-      aliyun: {
-        keys: core.accessKeys,
-        nonces: core.repos.nonces,
-        windowSeconds: core.config.signatureWindowSeconds,
-        faces: {} as never,
-        plans,
-        sessions,
-        images: { resolve: async () => Buffer.alloc(0) },
-        whitelist,
-      },
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    port = (app.server.address() as { port: number }).port;
+    port = await server.listen({ plans, sessions, whitelist });
   });
-  after(async () => {
-    await app?.close();
-    await core?.close();
-    await cleanup?.();
-  });
+  after(() => server?.close());
 
   test('InsertWhiteListSetting from a CertNo and from a CertifyId; the whitelisted session reads Passed T / 200', async () => {
     const before = await failedCompare(keys.a.appId, p1, LISTED);

@@ -10,20 +10,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { bootstrapFirstRun } from '../../auth/bootstrap.js';
-import { openCore, type Core } from '../../core.js';
-import { createTransactor } from '../../store/repos/index.js';
+import { BACKENDS } from '../../../test/helpers.js';
+import type { Core } from '../../core.js';
 import type { AlertService } from '../../verify/alerts.js';
 import { createJobs } from '../../verify/jobs.js';
 import { createPlanService } from '../../verify/plans.js';
-import { createSessionService, type SessionFaces } from '../../verify/sessions.js';
-import { consoleDeps } from './console-deps.js';
-import { consoleClient, type Signed } from './console-test-helpers.js';
+import { consoleClient, openConsoleTestApp, type ConsoleTestApp, type Signed } from './console-test-helpers.js';
 
-const ORIGIN = 'https://console.example.com';
-const noFaces = {} as SessionFaces;
 const MIN = 60_000;
 
 interface Received {
@@ -36,7 +29,7 @@ for (const backend of BACKENDS) {
   describe(`alerts on ${backend.name}`, () => {
     let app: FastifyInstance;
     let core: Core;
-    let cleanup: () => Promise<void>;
+    let t: ConsoleTestApp;
     let alerts: AlertService;
     let admin: Signed;
     let auditor: Signed;
@@ -53,14 +46,7 @@ for (const backend of BACKENDS) {
     let clock = new Date('2026-06-01T08:00:00Z');
     const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
 
-    const { call, signIn } = consoleClient({ app: () => app, ip: '203.0.113.10' });
-
-    async function addUser(username: string, role: string): Promise<Signed> {
-      const password = `long enough password ${username.length}`;
-      const res = await call('POST', '/v1/console/users', { as: admin, body: { username, password, role } });
-      assert.equal(res.statusCode, 200, res.body);
-      return signIn(username, password);
-    }
+    const { call } = consoleClient({ app: () => app, ip: '203.0.113.10' });
 
     /** A finished session of a plan (finished at the clock), optionally with one attempt from an address digest. */
     async function finished(planId: number, passed: boolean, ipDigest: string | null = null) {
@@ -134,40 +120,28 @@ for (const backend of BACKENDS) {
       await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
       hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
 
-      const b = await backend.setup();
-      cleanup = b.cleanup;
-      core = await openCore(testConfig({ ...b.env, SHIREN_PUBLIC_URL: ORIGIN }));
-      const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
-      assert.ok(creds);
       const now = () => clock;
-      const sessions = createSessionService({
-        repos: core.repos,
-        transaction: createTransactor(core.store.db),
-        blobs: core.blobs,
-        keyring: core.keyring,
-        faces: noFaces,
-        publicUrl: ORIGIN,
-        limits: { ipFailureLimit: 5, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
+      t = await openConsoleTestApp({
+        backend,
+        ip: '203.0.113.10',
         now,
+        // The clock moves about 8 hours: console sign-ins stay valid (idle expiry is tested in console-api.int.test.ts).
+        consoleOptions: () => ({ policy: { idleSeconds: 24 * 3600 } }),
       });
+      ({ app, core } = t);
       const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring, now });
       appId = (await core.accessKeys.ensureApp('alerts-app')).id;
       planA = (await plans.create(appId, { name: 'alerts-a' }, 'test')).plan.id;
       planB = (await plans.create(appId, { name: 'alerts-b' }, 'test')).plan.id;
       planC = (await plans.create(appId, { name: 'alerts-c' }, 'test')).plan.id;
-      // The clock moves about 8 hours: console sign-ins stay valid (idle expiry is tested in console-api.int.test.ts).
-      const deps = consoleDeps({ core, sessions, now, policy: { idleSeconds: 24 * 3600 } });
-      assert.ok(deps.alerts);
-      alerts = deps.alerts;
-      app = await buildApp({ core, logger: false, nativeRoutes: [], console: deps });
-      admin = await signIn('admin', creds.admin.password);
-      auditor = await addUser('alice', 'auditor');
-      operator = await addUser('oscar', 'operator');
+      assert.ok(t.deps.alerts);
+      alerts = t.deps.alerts;
+      admin = await t.signInAdmin();
+      auditor = await t.addUser('alice', 'auditor');
+      operator = await t.addUser('oscar', 'operator');
     });
     after(async () => {
-      await app?.close();
-      await core?.close();
-      await cleanup?.();
+      await t?.close();
       await new Promise((resolve) => hook?.close(resolve));
     });
 

@@ -7,19 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { bootstrapFirstRun } from '../../auth/bootstrap.js';
-import { openCore, type Core } from '../../core.js';
+import { BACKENDS } from '../../../test/helpers.js';
+import type { Core } from '../../core.js';
 import { isShirenError } from '../../errors.js';
-import { createTransactor } from '../../store/repos/index.js';
 import { createPlanService } from '../../verify/plans.js';
-import { createSessionService, type SessionFaces, type SessionService } from '../../verify/sessions.js';
-import { consoleDeps } from './console-deps.js';
-import { consoleClient, type Signed } from './console-test-helpers.js';
+import type { SessionService } from '../../verify/sessions.js';
+import { consoleClient, openConsoleTestApp, type ConsoleTestApp, type Signed } from './console-test-helpers.js';
 
-const ORIGIN = 'https://console.example.com';
-const noFaces = {} as SessionFaces;
 const LISTED_ID = '11010519491231002X';
 const OTHER_ID = '110101199003074514';
 const LISTED_IP = '203.0.113.77';
@@ -40,7 +34,7 @@ for (const backend of BACKENDS) {
   describe(`blacklist on ${backend.name}`, () => {
     let app: FastifyInstance;
     let core: Core;
-    let cleanup: () => Promise<void>;
+    let t: ConsoleTestApp;
     let sessions: SessionService;
     let admin: Signed;
     let auditor: Signed;
@@ -53,14 +47,7 @@ for (const backend of BACKENDS) {
     let otherAppPlan: number;
     let clock = new Date('2026-06-01T08:00:00Z');
 
-    const { call, signIn } = consoleClient({ app: () => app, ip: '192.0.2.10' });
-
-    async function addUser(username: string, role: string): Promise<Signed> {
-      const password = `long enough password ${username.length}`;
-      const res = await call('POST', '/v1/console/users', { as: admin, body: { username, password, role } });
-      assert.equal(res.statusCode, 200, res.body);
-      return signIn(username, password);
-    }
+    const { call } = consoleClient({ app: () => app, ip: '192.0.2.10' });
 
     async function add(as: Signed, body: Record<string, unknown>) {
       const res = await call('POST', '/v1/console/blacklist', { as, body });
@@ -69,23 +56,16 @@ for (const backend of BACKENDS) {
     }
 
     before(async () => {
-      const b = await backend.setup();
-      cleanup = b.cleanup;
-      core = await openCore(testConfig({ ...b.env, SHIREN_PUBLIC_URL: ORIGIN }));
-      const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
-      assert.ok(creds);
       const now = () => clock;
-      sessions = createSessionService({
-        repos: core.repos,
-        transaction: createTransactor(core.store.db),
-        blobs: core.blobs,
-        keyring: core.keyring,
-        faces: noFaces,
-        publicUrl: ORIGIN,
-        limits: { ipFailureLimit: 5, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
-        blacklist: core.repos.blacklist,
+      t = await openConsoleTestApp({
+        backend,
+        ip: '192.0.2.10',
         now,
+        h5: true,
+        sessionDeps: (core) => ({ blacklist: core.repos.blacklist }),
+        consoleOptions: () => ({ policy: { idleSeconds: 30 * 24 * 3600 } }),
       });
+      ({ app, core, sessions } = t);
       const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring, now });
       appId = (await core.accessKeys.ensureApp('blacklist-app')).id;
       otherAppId = (await core.accessKeys.ensureApp('blacklist-other')).id;
@@ -95,17 +75,11 @@ for (const backend of BACKENDS) {
       userPlan = await mk(appId, 'bl-user', 'user');
       openPlan = await mk(appId, 'bl-open', 'none');
       otherAppPlan = await mk(otherAppId, 'bl-other', 'preset');
-      const deps = consoleDeps({ core, sessions, now, policy: { idleSeconds: 30 * 24 * 3600 } });
-      app = await buildApp({ core, logger: false, nativeRoutes: [], console: deps, h5: { sessions, demo: false } });
-      admin = await signIn('admin', creds.admin.password);
-      auditor = await addUser('alice', 'auditor');
-      operator = await addUser('oscar', 'operator');
+      admin = await t.signInAdmin();
+      auditor = await t.addUser('alice', 'auditor');
+      operator = await t.addUser('oscar', 'operator');
     });
-    after(async () => {
-      await app?.close();
-      await core?.close();
-      await cleanup?.();
-    });
+    after(() => t?.close());
 
     test('auditors list but may not change; CSRF required; invalid entries name the field', async () => {
       const body = { kind: 'ip', value: '192.0.2.200' };

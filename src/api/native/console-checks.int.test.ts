@@ -6,28 +6,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { bootstrapFirstRun } from '../../auth/bootstrap.js';
-import { openCore, type Core } from '../../core.js';
-import { createTransactor } from '../../store/repos/index.js';
+import { BACKENDS } from '../../../test/helpers.js';
+import type { Core } from '../../core.js';
 import { CHECK_RECORD_RETENTION_DAYS, createCheckRecords } from '../../verify/identity/check-records.js';
 import { createIdentityChecks } from '../../verify/identity/checks.js';
-import { createRegistryService } from '../../verify/identity/registry.js';
+import { createRegistryService, type RegistryService } from '../../verify/identity/registry.js';
 import { LI, md5Id, md5Name, NOBODY, registryCsv, ZHANG } from '../../verify/identity/test-fixtures.js';
-import { createSessionService, type SessionFaces } from '../../verify/sessions.js';
-import { consoleDeps } from './console-deps.js';
-import { consoleClient, type Signed } from './console-test-helpers.js';
+import { consoleClient, openConsoleTestApp, type ConsoleTestApp, type Signed } from './console-test-helpers.js';
 import { identityRoutes } from './identity-routes.js';
 
-const ORIGIN = 'https://console.example.com';
 const DAY = 86400_000;
 
 for (const backend of BACKENDS) {
   describe(`console check records on ${backend.name}`, () => {
     let app: FastifyInstance;
     let core: Core;
-    let cleanup: () => Promise<void>;
+    let t: ConsoleTestApp;
     let bearer: string;
     let admin: Signed;
     let auditor: Signed;
@@ -51,68 +45,49 @@ for (const backend of BACKENDS) {
     };
 
     before(async () => {
-      const b = await backend.setup();
-      cleanup = b.cleanup;
-      core = await openCore(testConfig({ ...b.env, SHIREN_PUBLIC_URL: ORIGIN }));
-      const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
-      assert.ok(creds);
-      bearer = `Bearer ${creds.accessKey.accessKeyId}:${creds.accessKey.accessKeySecret}`;
       const now = () => clock;
-      const registry = createRegistryService({
-        repo: core.repos.registry,
-        keyring: core.keyring,
-        blobs: core.blobs,
-        maxPhotoBytes: 1 << 20,
+      let registry: RegistryService | undefined;
+      t = await openConsoleTestApp({
+        backend,
+        ip: '203.0.113.20',
+        now,
+        nativeRoutes: (core) => {
+          registry = createRegistryService({
+            repo: core.repos.registry,
+            keyring: core.keyring,
+            blobs: core.blobs,
+            maxPhotoBytes: 1 << 20,
+          });
+          const records = createCheckRecords({
+            repo: core.repos.checkRecords,
+            apps: core.repos.apps,
+            keyring: core.keyring,
+            now,
+          });
+          const checks = createIdentityChecks({
+            registry: registry.provider,
+            settings: core.repos.settings,
+            plans: core.repos.plans,
+            keyring: core.keyring,
+            records,
+            now,
+          });
+          return [identityRoutes({ checks, registry, maxImageBytes: 1 << 20 })];
+        },
       });
+      ({ app, core } = t);
+      assert.ok(registry);
+      bearer = `Bearer ${t.creds.accessKey.accessKeyId}:${t.creds.accessKey.accessKeySecret}`;
       const appId = (await core.repos.apps.findByName('default'))!.id;
       const report = await registry.importCsv(appId, registryCsv(), {
         photo: async () => Buffer.alloc(0),
       });
       assert.ok(report.created >= 3, JSON.stringify(report));
-      const records = createCheckRecords({
-        repo: core.repos.checkRecords,
-        apps: core.repos.apps,
-        keyring: core.keyring,
-        now,
-      });
-      const checks = createIdentityChecks({
-        registry: registry.provider,
-        settings: core.repos.settings,
-        plans: core.repos.plans,
-        keyring: core.keyring,
-        records,
-        now,
-      });
-      const sessions = createSessionService({
-        repos: core.repos,
-        transaction: createTransactor(core.store.db),
-        blobs: core.blobs,
-        keyring: core.keyring,
-        faces: {} as SessionFaces,
-        publicUrl: ORIGIN,
-        limits: { ipFailureLimit: 5, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
-        now,
-      });
-      app = await buildApp({
-        core,
-        logger: false,
-        nativeRoutes: [identityRoutes({ checks, registry, maxImageBytes: 1 << 20 })],
-        console: consoleDeps({ core, sessions, now }),
-      });
-      adminPassword = creds.admin.password;
-      admin = await signIn('admin', adminPassword);
-      const res = await call('POST', '/v1/console/users', {
-        as: admin,
-        body: { username: 'ada', password: 'auditor password 9', role: 'auditor' },
-      });
-      assert.equal(res.statusCode, 200, res.body);
-      auditor = await signIn('ada', 'auditor password 9');
+      adminPassword = t.creds.admin.password;
+      admin = await t.signInAdmin();
+      auditor = await t.addUser('ada', 'auditor', 'auditor password 9');
     });
-    after(async () => {
-      await app?.close();
-      await core?.close();
-      await cleanup?.();
-    });
+    after(() => t?.close());
 
     test('every check is recorded, answered or refused; searched by kind, result and ID number; masked', async () => {
       assert.equal(

@@ -10,23 +10,16 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { bootstrapFirstRun } from '../../auth/bootstrap.js';
-import { openCore, type Core } from '../../core.js';
-import { createTransactor } from '../../store/repos/index.js';
+import { BACKENDS } from '../../../test/helpers.js';
+import type { Core } from '../../core.js';
 import { CSV_COLUMNS, csvCell, type ExportService } from '../../verify/exports.js';
 import { createPlanService } from '../../verify/plans.js';
-import { createSessionService, type SessionFaces } from '../../verify/sessions.js';
-import { consoleDeps } from './console-deps.js';
-import { consoleClient, type Signed } from './console-test-helpers.js';
+import { consoleClient, openConsoleTestApp, type ConsoleTestApp, type Signed } from './console-test-helpers.js';
 import { planRoutes } from './plan-routes.js';
 import { sessionRoutes } from './session-routes.js';
 
-const ORIGIN = 'https://console.example.com';
 const ID_A = '11010519491231002X';
 const ID_B = '110101199003074514';
-const noFaces = {} as SessionFaces;
 
 /** A small RFC 4180 parser (quoted cells, doubled quotes, CRLF), to read the file back independently. */
 function parseCsv(text: string): string[][] {
@@ -78,7 +71,7 @@ for (const backend of BACKENDS) {
     let app: FastifyInstance;
     let core: Core;
     let exportsService: ExportService;
-    let cleanup: () => Promise<void>;
+    let t: ConsoleTestApp;
     let bearer: string;
     let adminPassword: string;
     let clock = new Date('2026-05-01T08:00:00Z');
@@ -106,40 +99,24 @@ for (const backend of BACKENDS) {
     }
 
     before(async () => {
-      const b = await backend.setup();
-      cleanup = b.cleanup;
-      core = await openCore(testConfig({ ...b.env, SHIREN_PUBLIC_URL: ORIGIN }));
-      const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
-      assert.ok(creds);
-      bearer = `Bearer ${creds.accessKey.accessKeyId}:${creds.accessKey.accessKeySecret}`;
       const now = () => clock;
-      const sessions = createSessionService({
-        repos: core.repos,
-        transaction: createTransactor(core.store.db),
-        blobs: core.blobs,
-        keyring: core.keyring,
-        faces: noFaces,
-        publicUrl: ORIGIN,
-        limits: { ipFailureLimit: 5, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
+      t = await openConsoleTestApp({
+        backend,
+        ip: '203.0.113.20',
         now,
+        nativeRoutes: (core, sessions) => [
+          planRoutes(
+            createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring, now }),
+          ),
+          sessionRoutes(sessions),
+        ],
       });
-      const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring, now });
-      const deps = consoleDeps({ core, sessions, now });
-      exportsService = deps.exports!;
-      app = await buildApp({
-        core,
-        logger: false,
-        nativeRoutes: [planRoutes(plans), sessionRoutes(sessions)],
-        console: deps,
-      });
-      adminPassword = creds.admin.password;
-      admin = await signIn('admin', adminPassword);
-      const made = await call('POST', '/v1/console/users', {
-        as: admin,
-        body: { username: 'audrey', password: 'auditor password 1', role: 'auditor' },
-      });
-      assert.equal(made.statusCode, 200, made.body);
-      auditor = await signIn('audrey', 'auditor password 1');
+      ({ app, core } = t);
+      bearer = `Bearer ${t.creds.accessKey.accessKeyId}:${t.creds.accessKey.accessKeySecret}`;
+      exportsService = t.deps.exports!;
+      adminPassword = t.creds.admin.password;
+      admin = await t.signInAdmin();
+      auditor = await t.addUser('audrey', 'auditor', 'auditor password 1');
 
       const planRes = await call('POST', '/v1/plans', {
         body: { name: 'export kyc', livenessMode: 'none', compareSource: 'none', identityInput: 'preset' },
@@ -181,9 +158,7 @@ for (const backend of BACKENDS) {
     });
     after(async () => {
       await exportsService?.idle();
-      await app?.close();
-      await core?.close();
-      await cleanup?.();
+      await t?.close();
     });
 
     test('an export of a plan runs to done; the CSV has the header, every row, masked identities, the guard', async () => {

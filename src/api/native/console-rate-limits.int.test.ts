@@ -8,8 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import cloudauth, { DescribePageFaceVerifyDataRequest } from '@alicloud/cloudauth20190307';
-import { Config } from '@alicloud/openapi-client';
+import { DescribePageFaceVerifyDataRequest } from '@alicloud/cloudauth20190307';
 import { Signer } from '@volcengine/openapi';
 import type { FastifyInstance } from 'fastify';
 import { BACKENDS, testConfig } from '../../../test/helpers.js';
@@ -22,12 +21,12 @@ import { createAttemptReceipts } from '../../verify/attempt-receipt.js';
 import { createPlanService } from '../../verify/plans.js';
 import { createSessionService } from '../../verify/sessions.js';
 import { createStatisticsService } from '../../verify/statistics.js';
+import { sdkClient } from '../aliyun/sdk-test-client.js';
 import { FACEPRINT_PREFIX } from '../baidu/index.js';
 import { consoleDeps } from './console-deps.js';
 import { consoleClient, type Signed } from './console-test-helpers.js';
 
 const ORIGIN = 'https://console.example.com';
-const Client = cloudauth.default;
 type Key = { accessKeyId: string; accessKeySecret: string; appId: string };
 interface VolcAnswer {
   code?: number;
@@ -260,17 +259,7 @@ for (const backend of BACKENDS) {
     test('Cloudauth: the official SDK gets Throttling.User (HTTP 429) over the limit, in both signature versions', async () => {
       const k = keys.aliyun!;
       await setLimit(operator, k, { rateLimitPerMinute: 2 });
-      const client = (mode: 'acs3' | 'rpc') =>
-        new Client(
-          new Config({
-            accessKeyId: k.accessKeyId,
-            accessKeySecret: k.accessKeySecret,
-            endpoint: `127.0.0.1:${port}`,
-            protocol: 'HTTP',
-            readTimeout: 60_000,
-            ...(mode === 'rpc' ? { signatureAlgorithm: 'v2' } : {}),
-          }) as ConstructorParameters<typeof Client>[0],
-        );
+      const client = (mode: 'acs3' | 'rpc') => sdkClient(k, port, { mode });
       const request = () =>
         new DescribePageFaceVerifyDataRequest({ startDate: '2026-11-10', endDate: '2026-11-11', pageSize: 10 });
       for (const mode of ['acs3', 'rpc'] as const)

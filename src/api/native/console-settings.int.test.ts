@@ -10,23 +10,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { bootstrapFirstRun } from '../../auth/bootstrap.js';
-import { openCore, type Core } from '../../core.js';
+import { BACKENDS } from '../../../test/helpers.js';
+import type { Core } from '../../core.js';
 import { isShirenError } from '../../errors.js';
 import { createTransactor } from '../../store/repos/index.js';
 import { directorySize } from '../../store/storage-size.js';
 import { createImageSources } from '../../verify/image-source.js';
 import { createPlanService } from '../../verify/plans.js';
 import { createRetention } from '../../verify/retention.js';
-import { createSessionService, type SessionFaces, type SessionService } from '../../verify/sessions.js';
+import type { SessionService } from '../../verify/sessions.js';
 import { createSettingsService, type SettingsService } from '../../verify/settings.js';
-import { consoleDeps } from './console-deps.js';
-import { consoleClient, type Signed } from './console-test-helpers.js';
+import { consoleClient, openConsoleTestApp, type ConsoleTestApp, type Signed } from './console-test-helpers.js';
 
-const ORIGIN = 'https://console.example.com';
-const noFaces = {} as SessionFaces;
 const HOUR = 3600_000;
 const PICTURE = Buffer.from('not really a jpeg, but bytes to fetch');
 
@@ -42,7 +37,7 @@ for (const backend of BACKENDS) {
   describe(`console settings on ${backend.name}`, () => {
     let app: FastifyInstance;
     let core: Core;
-    let cleanup: () => Promise<void>;
+    let t: ConsoleTestApp;
     let sessions: SessionService;
     let settings: SettingsService;
     let admin: Signed;
@@ -54,14 +49,7 @@ for (const backend of BACKENDS) {
     let clock = new Date('2026-06-01T08:00:00Z');
     const now = () => clock;
 
-    const { call, signIn } = consoleClient({ app: () => app, ip: '192.0.2.30' });
-
-    async function addUser(username: string, role: string): Promise<Signed> {
-      const password = `long enough password ${username.length}`;
-      const res = await call('POST', '/v1/console/users', { as: admin, body: { username, password, role } });
-      assert.equal(res.statusCode, 200, res.body);
-      return signIn(username, password);
-    }
+    const { call } = consoleClient({ app: () => app, ip: '192.0.2.30' });
 
     async function views(as: Signed): Promise<Map<string, View>> {
       const res = await call('GET', '/v1/console/settings', { as });
@@ -76,34 +64,28 @@ for (const backend of BACKENDS) {
     }
 
     before(async () => {
-      const b = await backend.setup();
-      cleanup = b.cleanup;
-      // One image-fetch setting from the environment, the others at their defaults.
-      core = await openCore(testConfig({ ...b.env, SHIREN_PUBLIC_URL: ORIGIN, SHIREN_IMAGE_FETCH_TIMEOUT_MS: '7000' }));
-      const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
-      assert.ok(creds);
-      sessions = createSessionService({
-        repos: core.repos,
-        transaction: createTransactor(core.store.db),
-        blobs: core.blobs,
-        keyring: core.keyring,
-        faces: noFaces,
-        publicUrl: ORIGIN,
-        limits: { ipFailureLimit: 5, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
+      t = await openConsoleTestApp({
+        backend,
+        ip: '192.0.2.30',
         now,
+        // One image-fetch setting from the environment, the others at their defaults.
+        env: { SHIREN_IMAGE_FETCH_TIMEOUT_MS: '7000' },
+        consoleOptions: (core) => {
+          settings = createSettingsService({
+            repo: core.repos.consoleSettings,
+            transaction: createTransactor(core.store.db),
+            config: core.config,
+            now,
+          });
+          // the other console services on the real clock (only the settings service is given the clock)
+          return { settings, now: undefined, policy: { idleSeconds: 30 * 24 * 3600 } };
+        },
       });
-      settings = createSettingsService({
-        repo: core.repos.consoleSettings,
-        transaction: createTransactor(core.store.db),
-        config: core.config,
-        now,
-      });
+      ({ app, core, sessions } = t);
       appId = (await core.accessKeys.ensureApp('settings-app')).id;
-      const deps = consoleDeps({ core, sessions, settings, policy: { idleSeconds: 30 * 24 * 3600 } });
-      app = await buildApp({ core, logger: false, nativeRoutes: [], console: deps });
-      admin = await signIn('admin', creds.admin.password);
-      auditor = await addUser('alice', 'auditor');
-      operator = await addUser('oscar', 'operator');
+      admin = await t.signInAdmin();
+      auditor = await t.addUser('alice', 'auditor');
+      operator = await t.addUser('oscar', 'operator');
       server = http.createServer((_req, res) => {
         res.writeHead(200, { 'content-type': 'image/jpeg' });
         res.end(PICTURE);
@@ -113,9 +95,7 @@ for (const backend of BACKENDS) {
     });
     after(async () => {
       await new Promise((resolve) => server?.close(resolve));
-      await app?.close();
-      await core?.close();
-      await cleanup?.();
+      await t?.close();
     });
 
     test('every role reads; only admins change; CSRF required; each value shows its source', async () => {

@@ -9,22 +9,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
+import { BACKENDS } from '../../../test/helpers.js';
 import { USER_AGENTS } from '../../../test/user-agents.js';
-import { buildApp } from '../../app.js';
-import { bootstrapFirstRun } from '../../auth/bootstrap.js';
-import { openCore, type Core } from '../../core.js';
+import type { Core } from '../../core.js';
 import { backfillDeviceOs } from '../../store/migrations/0012-statistics-dimensions.js';
-import { createTransactor } from '../../store/repos/index.js';
 import type { SessionStatus } from '../../store/schema.js';
 import { deviceOs } from '../../verify/dimensions.js';
 import { createPlanService } from '../../verify/plans.js';
-import { createSessionService, type SessionFaces, type SessionService } from '../../verify/sessions.js';
-import { consoleDeps } from './console-deps.js';
-import { consoleClient, type Signed } from './console-test-helpers.js';
-
-const ORIGIN = 'https://console.example.com';
-const noFaces = {} as SessionFaces;
+import type { SessionService } from '../../verify/sessions.js';
+import { consoleClient, openConsoleTestApp, type ConsoleTestApp, type Signed } from './console-test-helpers.js';
 
 /** A mainland ID number with its GB 11643 check digit. */
 function idNumber(first17: string): string {
@@ -46,7 +39,7 @@ for (const backend of BACKENDS) {
   describe(`statistics breakdown on ${backend.name}`, () => {
     let app: FastifyInstance;
     let core: Core;
-    let cleanup: () => Promise<void>;
+    let t: ConsoleTestApp;
     let sessions: SessionService;
     let admin: Signed;
     let auditor: Signed;
@@ -55,7 +48,7 @@ for (const backend of BACKENDS) {
     let appOne: string;
     let appTwo: string;
 
-    const { call, signIn } = consoleClient({ app: () => app, ip: '192.0.2.10' });
+    const { call } = consoleClient({ app: () => app, ip: '192.0.2.10' });
     const get = async (q: string, as = admin) => {
       const res = await call('GET', `/v1/console/statistics/breakdown?${q}`, { as });
       assert.equal(res.statusCode, 200, res.body);
@@ -73,22 +66,15 @@ for (const backend of BACKENDS) {
       sessions.issueChallenge(token, { ip: '198.51.100.7', userAgent: ua });
 
     before(async () => {
-      const b = await backend.setup();
-      cleanup = b.cleanup;
-      core = await openCore(testConfig({ ...b.env, SHIREN_PUBLIC_URL: ORIGIN }));
-      const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
-      assert.ok(creds);
       const now = () => clock;
-      sessions = createSessionService({
-        repos: core.repos,
-        transaction: createTransactor(core.store.db),
-        blobs: core.blobs,
-        keyring: core.keyring,
-        faces: noFaces,
-        publicUrl: ORIGIN,
-        limits: { ipFailureLimit: 50, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
+      t = await openConsoleTestApp({
+        backend,
+        ip: '192.0.2.10',
         now,
+        sessionDeps: () => ({ limits: { ipFailureLimit: 50, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 } }),
+        consoleOptions: () => ({ policy: { idleSeconds: 30 * 24 * 3600 } }),
       });
+      ({ app, core, sessions } = t);
       const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring, now });
       appOne = (await core.accessKeys.ensureApp('stats-one')).id;
       appTwo = (await core.accessKeys.ensureApp('stats-two')).id;
@@ -97,16 +83,8 @@ for (const backend of BACKENDS) {
       plan.A = await mk(appOne, 'stats preset', 'preset');
       plan.B = await mk(appOne, 'stats user', 'user');
       plan.C = await mk(appTwo, 'stats open', 'none');
-      const deps = consoleDeps({ core, sessions, now, policy: { idleSeconds: 30 * 24 * 3600 } });
-      app = await buildApp({ core, logger: false, nativeRoutes: [], console: deps });
-      admin = await signIn('admin', creds.admin.password);
-      const pw = 'auditor password 12';
-      const res = await call('POST', '/v1/console/users', {
-        as: admin,
-        body: { username: 'audra', password: pw, role: 'auditor' },
-      });
-      assert.equal(res.statusCode, 200, res.body);
-      auditor = await signIn('audra', pw);
+      admin = await t.signInAdmin();
+      auditor = await t.addUser('audra', 'auditor', 'auditor password 12');
 
       // 40 days ago, outside the default window of 30 days.
       const t0 = clock;
@@ -150,11 +128,7 @@ for (const backend of BACKENDS) {
       await finish(s8.sessionId, 'failed', 'liveness_passive_failed');
       clock = new Date(clock.getTime() + 60_000); // a window ends before its `to`: now, one minute later
     });
-    after(async () => {
-      await app?.close();
-      await core?.close();
-      await cleanup?.();
-    });
+    after(() => t?.close());
 
     test('only the 2-digit province code and the OS are stored with the session', async () => {
       const rows = await core.store.db

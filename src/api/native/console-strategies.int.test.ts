@@ -10,26 +10,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { bootstrapFirstRun } from '../../auth/bootstrap.js';
-import { openCore, type Core } from '../../core.js';
+import { BACKENDS } from '../../../test/helpers.js';
+import type { Core } from '../../core.js';
 import type { FrameFeatures } from '../../engine/types.js';
 import { isShirenError } from '../../errors.js';
-import { createTransactor } from '../../store/repos/index.js';
 import { createPlanService } from '../../verify/plans.js';
-import {
-  createSessionService,
-  type FrameAnalyser,
-  type SessionFaces,
-  type SessionService,
-} from '../../verify/sessions.js';
-import { createStrategyService } from '../../verify/strategies.js';
-import { consoleDeps } from './console-deps.js';
-import { consoleClient, type Signed } from './console-test-helpers.js';
+import type { FrameAnalyser, SessionService } from '../../verify/sessions.js';
+import { createStrategyService, type StrategyService } from '../../verify/strategies.js';
+import { consoleClient, openConsoleTestApp, type ConsoleTestApp, type Signed } from './console-test-helpers.js';
 
-const ORIGIN = 'https://console.example.com';
-const noFaces = {} as SessionFaces;
 /** Every frame without a face: each attempt is recorded as a failure (face_not_found), no engine needed. */
 const noFaceAnalyser: FrameAnalyser = {
   analyse: async (frames) =>
@@ -69,7 +58,7 @@ for (const backend of BACKENDS) {
   describe(`attempt limits and devices on ${backend.name}`, () => {
     let app: FastifyInstance;
     let core: Core;
-    let cleanup: () => Promise<void>;
+    let t: ConsoleTestApp;
     let sessions: SessionService;
     let admin: Signed;
     let auditor: Signed;
@@ -86,14 +75,7 @@ for (const backend of BACKENDS) {
     let clock = new Date('2026-06-01T08:00:00Z');
     const advance = (minutes: number) => (clock = new Date(clock.getTime() + minutes * MINUTE));
 
-    const { call, signIn } = consoleClient({ app: () => app, ip: '192.0.2.10' });
-
-    async function addUser(username: string, role: string): Promise<Signed> {
-      const password = `long enough password ${username.length}`;
-      const res = await call('POST', '/v1/console/users', { as: admin, body: { username, password, role } });
-      assert.equal(res.statusCode, 200, res.body);
-      return signIn(username, password);
-    }
+    const { call } = consoleClient({ app: () => app, ip: '192.0.2.10' });
 
     async function rule(body: Record<string, unknown>, as: Signed = operator) {
       const res = await call('POST', '/v1/console/strategies', { as, body });
@@ -122,33 +104,34 @@ for (const backend of BACKENDS) {
     const open = async (planId = openPlan, app = appId) => (await sessions.create(app, { planId }, 'test')).token;
 
     before(async () => {
-      const b = await backend.setup();
-      cleanup = b.cleanup;
-      core = await openCore(testConfig({ ...b.env, SHIREN_PUBLIC_URL: ORIGIN }));
-      const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
-      assert.ok(creds);
       const now = () => clock;
-      const strategies = createStrategyService({
-        strategies: core.repos.strategies,
-        apps: core.repos.apps,
-        plans: core.repos.plans,
-        audit: core.repos.audit,
+      /** One strategy service, enforced by the session engine and changed through the console. */
+      let strategies: StrategyService | undefined;
+      t = await openConsoleTestApp({
+        backend,
+        ip: '192.0.2.10',
         now,
+        h5: true,
+        sessionDeps: (core) => {
+          strategies = createStrategyService({
+            strategies: core.repos.strategies,
+            apps: core.repos.apps,
+            plans: core.repos.plans,
+            audit: core.repos.audit,
+            now,
+          });
+          return {
+            analyser: noFaceAnalyser,
+            // the built-in address failure limit out of the way: these tests are about the rules
+            limits: { ipFailureLimit: 1000, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
+            blacklist: core.repos.blacklist,
+            strategies,
+          };
+        },
+        consoleOptions: () => ({ strategies, policy: { idleSeconds: 30 * 24 * 3600 } }),
       });
-      sessions = createSessionService({
-        repos: core.repos,
-        transaction: createTransactor(core.store.db),
-        blobs: core.blobs,
-        keyring: core.keyring,
-        faces: noFaces,
-        analyser: noFaceAnalyser,
-        publicUrl: ORIGIN,
-        // the built-in address failure limit out of the way: these tests are about the rules
-        limits: { ipFailureLimit: 1000, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
-        blacklist: core.repos.blacklist,
-        strategies,
-        now,
-      });
+      assert.ok(strategies && t.deps.strategies === strategies);
+      ({ app, core, sessions } = t);
       const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring, now });
       appId = (await core.accessKeys.ensureApp('limits-app')).id;
       otherAppId = (await core.accessKeys.ensureApp('limits-other')).id;
@@ -161,17 +144,11 @@ for (const backend of BACKENDS) {
       openPlan2 = await mk(appId, 'lim-open-2', 'none');
       otherAppPlan = await mk(otherAppId, 'lim-other', 'preset');
       otherOpenPlan = await mk(otherAppId, 'lim-other-open', 'none');
-      const deps = consoleDeps({ core, sessions, strategies, now, policy: { idleSeconds: 30 * 24 * 3600 } });
-      app = await buildApp({ core, logger: false, nativeRoutes: [], console: deps, h5: { sessions, demo: false } });
-      admin = await signIn('admin', creds.admin.password);
-      auditor = await addUser('alice', 'auditor');
-      operator = await addUser('oscar', 'operator');
+      admin = await t.signInAdmin();
+      auditor = await t.addUser('alice', 'auditor');
+      operator = await t.addUser('oscar', 'operator');
     });
-    after(async () => {
-      await app?.close();
-      await core?.close();
-      await cleanup?.();
-    });
+    after(() => t?.close());
 
     test('auditors list but may not change; CSRF required; invalid rules name the field; changes audited', async () => {
       const body = { dimension: 'ip', maxCount: 5, windowMinutes: 10 };

@@ -8,18 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { bootstrapFirstRun } from '../../auth/bootstrap.js';
-import { openCore, type Core } from '../../core.js';
-import { createTransactor } from '../../store/repos/index.js';
+import { BACKENDS } from '../../../test/helpers.js';
+import type { Core } from '../../core.js';
 import { createPlanService } from '../../verify/plans.js';
-import { createSessionService, type SessionService } from '../../verify/sessions.js';
+import type { SessionService } from '../../verify/sessions.js';
 import { fakeAnalyser, fakeFaces, framesOf, jpeg } from '../../verify/whitelist-test-fakes.js';
-import { consoleDeps } from './console-deps.js';
-import { consoleClient, type Signed } from './console-test-helpers.js';
+import { consoleClient, openConsoleTestApp, type ConsoleTestApp, type Signed } from './console-test-helpers.js';
 
-const ORIGIN = 'https://console.example.com';
 const LISTED = { name: '张三', idNumber: '11010519491231002X' };
 const OTHER = { name: '李四', idNumber: '110101199003074514' };
 const client = { ip: '203.0.113.7' };
@@ -28,7 +23,7 @@ for (const backend of BACKENDS) {
   describe(`whitelist on ${backend.name}`, () => {
     let app: FastifyInstance;
     let core: Core;
-    let cleanup: () => Promise<void>;
+    let t: ConsoleTestApp;
     let sessions: SessionService;
     let admin: Signed;
     let auditor: Signed;
@@ -40,14 +35,7 @@ for (const backend of BACKENDS) {
     let otherAppPlan: number;
     let clock = new Date('2026-06-01T08:00:00Z');
 
-    const { call, signIn } = consoleClient({ app: () => app, ip: '192.0.2.10' });
-
-    async function addUser(username: string, role: string): Promise<Signed> {
-      const password = `long enough password ${username.length}`;
-      const res = await call('POST', '/v1/console/users', { as: admin, body: { username, password, role } });
-      assert.equal(res.statusCode, 200, res.body);
-      return signIn(username, password);
-    }
+    const { call } = consoleClient({ app: () => app, ip: '192.0.2.10' });
 
     async function add(as: Signed, body: Record<string, unknown>) {
       const res = await call('POST', '/v1/console/whitelist', { as, body });
@@ -72,24 +60,21 @@ for (const backend of BACKENDS) {
     }
 
     before(async () => {
-      const b = await backend.setup();
-      cleanup = b.cleanup;
-      core = await openCore(testConfig({ ...b.env, SHIREN_PUBLIC_URL: ORIGIN }));
-      const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
-      assert.ok(creds);
       const now = () => clock;
-      sessions = createSessionService({
-        repos: core.repos,
-        transaction: createTransactor(core.store.db),
-        blobs: core.blobs,
-        keyring: core.keyring,
-        faces: fakeFaces,
-        analyser: fakeAnalyser,
-        publicUrl: ORIGIN,
-        limits: { ipFailureLimit: 500, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
-        whitelist: { isWhitelisted: (a, p, d, t) => core.repos.whitelist.isListed(a, p, d, t) },
+      t = await openConsoleTestApp({
+        backend,
+        ip: '192.0.2.10',
         now,
+        h5: true,
+        sessionDeps: (core) => ({
+          faces: fakeFaces,
+          analyser: fakeAnalyser,
+          limits: { ipFailureLimit: 500, ipFailureWindowSeconds: 180, maxImageBytes: 1 << 20 },
+          whitelist: { isWhitelisted: (a, p, d, at) => core.repos.whitelist.isListed(a, p, d, at) },
+        }),
+        consoleOptions: () => ({ policy: { idleSeconds: 30 * 24 * 3600, absoluteSeconds: 30 * 24 * 3600 } }),
       });
+      ({ app, core, sessions } = t);
       const plans = createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring, now });
       appId = (await core.accessKeys.ensureApp('whitelist-app')).id;
       otherAppId = (await core.accessKeys.ensureApp('whitelist-other')).id;
@@ -111,22 +96,11 @@ for (const backend of BACKENDS) {
       planA = await mk(appId, 'wl-a');
       planB = await mk(appId, 'wl-b');
       otherAppPlan = await mk(otherAppId, 'wl-other');
-      const deps = consoleDeps({
-        core,
-        sessions,
-        now,
-        policy: { idleSeconds: 30 * 24 * 3600, absoluteSeconds: 30 * 24 * 3600 },
-      });
-      app = await buildApp({ core, logger: false, nativeRoutes: [], console: deps, h5: { sessions, demo: false } });
-      admin = await signIn('admin', creds.admin.password);
-      auditor = await addUser('alice', 'auditor');
-      operator = await addUser('oscar', 'operator');
+      admin = await t.signInAdmin();
+      auditor = await t.addUser('alice', 'auditor');
+      operator = await t.addUser('oscar', 'operator');
     });
-    after(async () => {
-      await app?.close();
-      await core?.close();
-      await cleanup?.();
-    });
+    after(() => t?.close());
 
     test('auditors list but may not change; CSRF required; invalid entries name the field', async () => {
       const body = { planId: planA, idNumber: OTHER.idNumber, validDays: 30 };
