@@ -251,9 +251,17 @@ describe('H5 page on a mock API', { skip: SKIP_REASON, timeout: 300_000 }, () =>
       const { page } = b;
       await page.goto(`${mock.base}/h5/?token=mock-flash`);
       await page.click('[data-action="agree"]');
-      await page.waitForSelector('[data-screen="challenge"][data-step="flash:#00FF00"]', { timeout: 30_000 });
-      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-      assert.equal(bg, 'rgb(0, 255, 0)');
+      // The step and the screen colour are read in one go: each colour shows for a fraction of a second, so reading
+      // them one after the other on a loaded machine could see the next colour already.
+      const seen = await page.waitForFunction(
+        () => {
+          const step = document.querySelector<HTMLElement>('[data-screen="challenge"]')?.dataset.step;
+          return step === 'flash:#00FF00' ? getComputedStyle(document.body).backgroundColor : false;
+        },
+        undefined,
+        { timeout: 30_000, polling: 'raf' },
+      );
+      assert.equal(await seen.jsonValue(), 'rgb(0, 255, 0)');
       await screenshot(page, 'page-challenge-flash');
       await waitForScreen(page, 'result');
       assert.match(await page.innerText('[data-screen]'), /Verified[\s\S]*Returning/);
