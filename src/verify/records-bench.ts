@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
+import { seedBenchPlans } from './bench-seed.js';
 import { openCore } from '../core.js';
 import { newId, randomString } from '../ids.js';
 import { createTransactor } from '../store/repos/index.js';
@@ -33,33 +34,7 @@ const core = await openCore(
 try {
   const db = core.store.db;
   const box = core.keyring.box('identity');
-  const apps = [await core.accessKeys.ensureApp('bench-a'), await core.accessKeys.ensureApp('bench-b')];
-  const plans: { id: number; app_id: string }[] = [];
-  for (let i = 0; i < 6; i++) {
-    plans.push(
-      await core.repos.plans.insert({
-        app_id: apps[i % 2]!.id,
-        name: `bench plan ${i}`,
-        liveness_mode: 'silent',
-        action_count: 1,
-        action_pool: '[]',
-        compare_source: 'none',
-        identity_input: 'preset',
-        threshold_score: 70,
-        passive_liveness_threshold: null,
-        max_attempts: 3,
-        invalidate_on_failure: false,
-        success_url: null,
-        failure_url: null,
-        callback_url: null,
-        callback_secret_enc: null,
-        result_retention_hours: 72,
-        media_retention_hours: 24,
-        updated_at: new Date(),
-        disabled_at: null,
-      }),
-    );
-  }
+  const { plans } = await seedBenchPlans(core, 6, 72);
   // 20,000 people with valid-looking 18-character numbers (checksums do not matter for the digest look-up), from
   // every province (Guangdong, Henan, Shandong, Sichuan, Jiangsu more often) and 1 % with an unknown code (99).
   const provinces = [...Object.keys(PROVINCES), '44', '44', '44', '41', '41', '37', '37', '51', '51', '32', '32'];

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
+import { seedBenchPlans } from './bench-seed.js';
 import { openCore } from '../core.js';
 import { isShirenError } from '../errors.js';
 import { newId, randomString } from '../ids.js';
@@ -28,32 +29,7 @@ const core = await openCore(
 );
 try {
   const db = core.store.db;
-  const apps = [await core.accessKeys.ensureApp('bench-a'), await core.accessKeys.ensureApp('bench-b')];
-  const plans: { id: number; app_id: string }[] = [];
-  for (let i = 0; i < 4; i++)
-    plans.push(
-      await core.repos.plans.insert({
-        app_id: apps[i % 2]!.id,
-        name: `bench plan ${i}`,
-        liveness_mode: 'silent',
-        action_count: 1,
-        action_pool: '[]',
-        compare_source: 'none',
-        identity_input: 'preset',
-        threshold_score: 70,
-        passive_liveness_threshold: null,
-        max_attempts: 3,
-        invalidate_on_failure: false,
-        success_url: null,
-        failure_url: null,
-        callback_url: null,
-        callback_secret_enc: null,
-        result_retention_hours: 720,
-        media_retention_hours: 24,
-        updated_at: new Date(),
-        disabled_at: null,
-      }),
-    );
+  const { plans } = await seedBenchPlans(core, 4, 720);
   const digest = (purpose: string, n: number) => core.keyring.digest(purpose, `${purpose}-${n}`);
   const people = Array.from({ length: 20_000 }, (_, i) => digest('identity', i));
   const devices = Array.from({ length: 5_000 }, (_, i) => digest('device', i));
