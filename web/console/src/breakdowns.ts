@@ -5,7 +5,7 @@
  * kept here in both languages so the shared i18n table stays as it is.
  */
 import { call, type Statistics } from './api.js';
-import { el } from './dom.js';
+import { el, svg } from './dom.js';
 import type { Lang } from './i18n.js';
 
 export type BreakdownBy = 'plan' | 'app' | 'os' | 'province' | 'stage' | 'reason';
@@ -94,19 +94,20 @@ export function breakdownTexts(lang: Lang): BreakdownTexts {
   return lang === 'en' ? en : zh;
 }
 
-const SVG = 'http://www.w3.org/2000/svg';
-const SERIES = [
+/** The outcome series of every stacked chart (the statistics chart and the breakdowns), with their colours. */
+export const SERIES = [
   ['passed', '#1a7f37'],
   ['failed', '#cf222e'],
   ['expired', '#8c959f'],
   ['open', '#1f6feb'],
 ] as const;
 
-function svg(tag: string, attrs: Record<string, string | number>, ...children: (SVGElement | string)[]): SVGElement {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  for (const c of children) node.append(c);
-  return node;
+/** The time label under bucket i of the series (every bucket up to 12, then every n-th), or null. */
+export function bucketTick(s: Statistics, i: number, x: number, y: number): SVGElement | null {
+  if (i % Math.ceil(s.buckets.length / 12) !== 0) return null;
+  const start = s.buckets[i]!.start;
+  const label = s.unit === 'day' ? start.slice(5, 10) : start.slice(11, 16);
+  return svg('text', { x, y, 'text-anchor': 'middle', 'font-size': 11 }, label);
 }
 
 const pct = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)} %`);
@@ -131,7 +132,6 @@ export function passRateChart(s: Statistics, lang: Lang): Element {
       parts.push(svg('polyline', { points: run.join(' '), fill: 'none', stroke: '#1a7f37', 'stroke-width': 2 }));
     run = [];
   };
-  const every = Math.ceil(n / 12);
   s.buckets.forEach((b, i) => {
     const rate = b.passRate ?? null;
     if (rate === null) flush();
@@ -145,14 +145,8 @@ export function passRateChart(s: Statistics, lang: Lang): Element {
         ),
       );
     }
-    if (i % every === 0)
-      parts.push(
-        svg(
-          'text',
-          { x: x(i), y: h - pad.b + 16, 'text-anchor': 'middle', 'font-size': 11 },
-          s.unit === 'day' ? b.start.slice(5, 10) : b.start.slice(11, 16),
-        ),
-      );
+    const tick = bucketTick(s, i, x(i), h - pad.b + 16);
+    if (tick) parts.push(tick);
   });
   flush();
   return el(

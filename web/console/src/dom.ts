@@ -22,6 +22,18 @@ export function el(tag: string, attrs?: Attrs | Child, ...children: Child[]): HT
   return node;
 }
 
+/** svg('tag', {attrs}, ...children): the SVG counterpart of el() for the charts (no chart library). */
+export function svg(
+  tag: string,
+  attrs: Record<string, string | number>,
+  ...children: (SVGElement | string)[]
+): SVGElement {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  for (const c of children) node.append(c);
+  return node;
+}
+
 /** The value of a named form field. */
 export function field(form: HTMLFormElement, name: string): string {
   const f = form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;

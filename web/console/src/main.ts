@@ -11,10 +11,10 @@ import { checkTexts, renderChecksInto } from './checks.js';
 import { planForm, planPreview, planTexts } from './plan-form.js';
 import { renderWhitelistInto, whitelistTexts } from './whitelist.js';
 import { rateLimitCell, rateLimitTexts } from './rate-limits.js';
-import { passRateChart, renderBreakdownsInto } from './breakdowns.js';
+import { bucketTick, passRateChart, renderBreakdownsInto, SERIES } from './breakdowns.js';
 import { renderSettingsInto, settingsTexts } from './settings.js';
 import { renderStrategiesInto, strategyTexts } from './strategies.js';
-import { el, field, fmtNum, fmtTime, type Child } from './dom.js';
+import { el, field, fmtNum, fmtTime, svg, type Child } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
 let lang: Lang = initialLang();
@@ -420,21 +420,6 @@ async function renderRecord(token: string): Promise<void> {
 
 // ---- statistics -----------------------------------------------------------------------------------------------
 
-const SVG = 'http://www.w3.org/2000/svg';
-const SERIES = [
-  ['passed', '#1a7f37'],
-  ['failed', '#cf222e'],
-  ['expired', '#8c959f'],
-  ['open', '#1f6feb'],
-] as const;
-
-function svg(tag: string, attrs: Record<string, string | number>, ...children: (SVGElement | string)[]): SVGElement {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  for (const c of children) node.append(c);
-  return node;
-}
-
 /** A stacked bar chart of the buckets (SVG built in the page, no library). */
 function chart(s: Statistics): Element {
   if (s.buckets.length === 0) return el('p.muted', { 'data-empty': '' }, t.noData);
@@ -450,7 +435,6 @@ function chart(s: Statistics): Element {
     svg('text', { x: pad.l - 6, y: y(max) + 4, 'text-anchor': 'end', 'font-size': 11 }, String(max)),
     svg('text', { x: pad.l - 6, y: y(0) + 4, 'text-anchor': 'end', 'font-size': 11 }, '0'),
   ];
-  const every = Math.ceil(s.buckets.length / 12);
   s.buckets.forEach((b, i) => {
     const x = pad.l + slot * i + (slot - bar) / 2;
     let acc = 0;
@@ -474,14 +458,8 @@ function chart(s: Statistics): Element {
       );
       acc += v;
     }
-    if (i % every === 0)
-      parts.push(
-        svg(
-          'text',
-          { x: x + bar / 2, y: h - pad.b + 16, 'text-anchor': 'middle', 'font-size': 11 },
-          s.unit === 'day' ? b.start.slice(5, 10) : b.start.slice(11, 16),
-        ),
-      );
+    const tick = bucketTick(s, i, x + bar / 2, h - pad.b + 16);
+    if (tick) parts.push(tick);
   });
   const legend = el(
     'p.legend',
