@@ -3,6 +3,8 @@
  * asked, with their source and answer, filtered by time, app, kind, result and full ID number (matched by its digest
  * on the server). Only masked ID numbers are ever shown. Every role reads it; nothing here changes anything.
  */
+// A plain `as const` list with no imports of its own: the page bundles it, no server code comes along.
+import { CHECK_KINDS } from '../../../src/verify/identity/types.js';
 import { call } from './api.js';
 import { el, field, fmtTime, type Child } from './dom.js';
 import type { Lang } from './i18n.js';
@@ -22,22 +24,6 @@ export interface CheckRecord {
   createdAt: string;
 }
 
-const KINDS = [
-  'id2',
-  'id2_period',
-  'id3',
-  'mobile2',
-  'mobile3',
-  'mobile_detect',
-  'mobile_online_time',
-  'mobile_online_status',
-  'mobile_recycled',
-  'bank_card',
-  'vehicle_meta',
-  'vehicle_query',
-  'vehicle_insure',
-  'credential',
-];
 const RESULTS = ['consistent', 'inconsistent', 'no_record', 'refused'] as const;
 
 const zh = {
@@ -119,7 +105,7 @@ export function renderChecksInto(env: ChecksEnv): void {
     el(
       'label',
       c.kind,
-      select('kind', KINDS, (k) => k),
+      select('kind', CHECK_KINDS, (k) => k),
     ),
     el(
       'label',
