@@ -3,8 +3,8 @@
  * create or edit one (admins only; the server checks it anyway), and the recent events with the webhook outcome.
  * Its labels are kept here in both languages so the shared i18n table stays as it is.
  */
-import { call, type Me, type PlanView } from './api.js';
-import { el, field, fmtTime, type Child } from './dom.js';
+import { call, type PlanView } from './api.js';
+import { el, field, fmtTime, notice, table, type Child, type ScreenEnv } from './dom.js';
 import type { Lang } from './i18n.js';
 
 export type AlertKind = 'pass_rate_below' | 'ip_failures_above' | 'volume_above';
@@ -143,15 +143,6 @@ export function alertTexts(lang: Lang): AlertTexts {
   return lang === 'en' ? en : zh;
 }
 
-export interface AlertsEnv {
-  lang: Lang;
-  me: Me;
-  box: HTMLElement;
-  guard: <T>(where: HTMLElement, fn: () => Promise<T>) => Promise<T | undefined>;
-  table: (head: string[], rows: Child[][], attrs?: Record<string, string>) => HTMLElement;
-  notice: (text: string, kind?: 'error' | 'ok') => HTMLElement;
-}
-
 function detailsText(a: AlertTexts, e: AlertEvent): Child {
   const d = e.details;
   if (typeof d.finished === 'number') return a.passDetails(Number(d.passed), d.finished);
@@ -168,7 +159,7 @@ function detailsText(a: AlertTexts, e: AlertEvent): Child {
 }
 
 /** Fills env.box with the screen; `rerender` is called after a change. */
-export async function renderAlertsInto(env: AlertsEnv, rerender: () => void, message?: HTMLElement): Promise<void> {
+export async function renderAlertsInto(env: ScreenEnv, rerender: () => void, message?: HTMLElement): Promise<void> {
   const a = alertTexts(env.lang);
   const { box, guard, me } = env;
   box.replaceChildren(el('h1', a.navAlerts));
@@ -249,7 +240,7 @@ export async function renderAlertsInto(env: AlertsEnv, rerender: () => void, mes
         : call<AlertRule>('PATCH', `/alerts/rules/${id}`, body),
     );
     if (!saved) return;
-    if (saved.webhookSecret) await renderAlertsInto(env, rerender, env.notice(a.secretOnce(saved.webhookSecret), 'ok'));
+    if (saved.webhookSecret) await renderAlertsInto(env, rerender, notice(a.secretOnce(saved.webhookSecret), 'ok'));
     else rerender();
   });
   if (isAdmin) box.append(form);
@@ -257,7 +248,7 @@ export async function renderAlertsInto(env: AlertsEnv, rerender: () => void, mes
 
   box.append(
     el('h2', a.rules),
-    env.table(
+    table(
       ['ID', a.name, a.kind, a.threshold, a.plan, a.webhook, a.status, ''],
       data.rules.map((r) => [
         r.id,
@@ -325,7 +316,7 @@ export async function renderAlertsInto(env: AlertsEnv, rerender: () => void, mes
     el('h2', a.events),
     data.events.length === 0
       ? el('p', { 'data-empty': 'alert-events' }, a.none)
-      : env.table(
+      : table(
           [a.firedAt, a.rule, a.value, a.details, a.delivery],
           data.events.map((e) => [
             fmtTime(e.firedAt),

@@ -3,8 +3,8 @@
  * session engine refuses. A device is listed by the digest the record detail shows (deviceCell below). Entries show only their masked value; admins and operators add and remove them (the server checks the role
  * anyway), auditors see the list. Labels are kept here in both languages so the shared i18n table stays as it is.
  */
-import { call, type AppView, type Me } from './api.js';
-import { el, field, fmtTime, type Child } from './dom.js';
+import { call, type AppView } from './api.js';
+import { el, field, fmtTime, table, type Child, type ScreenEnv } from './dom.js';
 import type { Lang } from './i18n.js';
 
 export interface BlacklistEntry {
@@ -87,16 +87,8 @@ export function blacklistTexts(lang: Lang): BlacklistTexts {
   return lang === 'en' ? en : zh;
 }
 
-export interface BlacklistEnv {
-  lang: Lang;
-  me: Me;
-  box: HTMLElement;
-  guard: <T>(where: HTMLElement, fn: () => Promise<T>) => Promise<T | undefined>;
-  table: (head: string[], rows: Child[][], attrs?: Record<string, string>) => HTMLElement;
-}
-
 /** Fills env.box with the screen; `rerender` is called after a change. */
-export async function renderBlacklistInto(env: BlacklistEnv, rerender: () => void): Promise<void> {
+export async function renderBlacklistInto(env: ScreenEnv, rerender: () => void): Promise<void> {
   const b = blacklistTexts(env.lang);
   const { box, guard, me } = env;
   box.replaceChildren(el('h1', b.navBlacklist));
@@ -160,7 +152,7 @@ export async function renderBlacklistInto(env: BlacklistEnv, rerender: () => voi
   box.append(
     data.entries.length === 0
       ? el('p', { 'data-empty': 'blacklist' }, b.none)
-      : env.table(
+      : table(
           [b.kind, b.value, b.app, b.reason, b.createdBy, b.createdAt, b.expires, b.status, ''],
           data.entries.map((e) => [
             b[`kind_${e.kind}`],
@@ -197,7 +189,7 @@ export async function renderBlacklistInto(env: BlacklistEnv, rerender: () => voi
  * whole digest to copy, and for admins and operators a button that blacklists it for every app.
  */
 export function deviceCell(
-  env: Pick<BlacklistEnv, 'lang' | 'me' | 'guard'>,
+  env: Pick<ScreenEnv, 'lang' | 'me' | 'guard'>,
   device: { digest: string; prefix: string } | null | undefined,
   token: string,
 ): Child {

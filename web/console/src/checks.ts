@@ -6,7 +6,7 @@
 // A plain `as const` list with no imports of its own: the page bundles it, no server code comes along.
 import { CHECK_KINDS } from '../../../src/verify/identity/types.js';
 import { call } from './api.js';
-import { el, field, fmtTime, type Child } from './dom.js';
+import { el, field, fmtTime, table, type ScreenEnv } from './dom.js';
 import type { Lang } from './i18n.js';
 
 export interface CheckRecord {
@@ -78,15 +78,8 @@ export function checkTexts(lang: Lang): CheckTexts {
   return lang === 'en' ? en : zh;
 }
 
-export interface ChecksEnv {
-  lang: Lang;
-  box: HTMLElement;
-  guard: <T>(where: HTMLElement, fn: () => Promise<T>) => Promise<T | undefined>;
-  table: (head: string[], rows: Child[][], attrs?: Record<string, string>) => HTMLElement;
-}
-
 /** Fills env.box with the screen; the filters live in the hash (#/checks?kind=id2&…). */
-export function renderChecksInto(env: ChecksEnv): void {
+export function renderChecksInto(env: Pick<ScreenEnv, 'lang' | 'box' | 'guard'>): void {
   const c = checkTexts(env.lang);
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const select = (name: string, values: readonly string[], label: (v: string) => string) =>
@@ -145,7 +138,7 @@ export function renderChecksInto(env: ChecksEnv): void {
       return;
     }
     rows.append(
-      env.table(
+      table(
         [c.time, c.app, c.kind, c.provider, c.result, c.mismatched, c.idNumber, c.duration],
         page.records.map((r) => [
           fmtTime(r.createdAt),

@@ -1,3 +1,6 @@
+import type { Me } from './api.js';
+import type { Lang } from './i18n.js';
+
 /** el('tag.class', {attrs}, ...children): builds elements; text is always set as text, never parsed as HTML. */
 export type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | ((ev: Event) => void) | undefined>;
@@ -20,6 +23,36 @@ export function el(tag: string, attrs?: Attrs | Child, ...children: Child[]): HT
     node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return node;
+}
+
+/** A table of plain cells; `attrs` go on the <table> (data-table names it). */
+export function table(head: string[], rows: Child[][], attrs: Record<string, string> = {}): HTMLElement {
+  return el(
+    'table',
+    attrs,
+    el('thead', el('tr', ...head.map((h) => el('th', h)))),
+    el('tbody', ...rows.map((r) => el('tr', ...r.map((c) => el('td', c))))),
+  );
+}
+
+export function kv(pairs: [string, Child][]): HTMLElement {
+  return el('dl.kv', ...pairs.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
+}
+
+/** An error (role=alert) or a confirmation (role=status) line. */
+export function notice(text: string, kind: 'error' | 'ok' = 'error'): HTMLElement {
+  return el(`p.notice.${kind}`, { role: kind === 'error' ? 'alert' : 'status', 'data-notice': kind }, text);
+}
+
+/** Runs an action; a failure shows next to `where` (main.ts: an ended session goes back to sign-in). */
+export type Guard = <T>(where: HTMLElement, fn: () => Promise<T>) => Promise<T | undefined>;
+
+/** What main.ts hands a screen module: the language, the signed-in user, the screen's box and guard(). */
+export interface ScreenEnv {
+  lang: Lang;
+  me: Me;
+  box: HTMLElement;
+  guard: Guard;
 }
 
 /** svg('tag', {attrs}, ...children): the SVG counterpart of el() for the charts (no chart library). */

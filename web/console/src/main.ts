@@ -14,7 +14,7 @@ import { rateLimitCell, rateLimitTexts } from './rate-limits.js';
 import { bucketTick, passRateChart, renderBreakdownsInto, SERIES } from './breakdowns.js';
 import { renderSettingsInto, settingsTexts } from './settings.js';
 import { renderStrategiesInto, strategyTexts } from './strategies.js';
-import { el, field, fmtNum, fmtTime, svg, type Child } from './dom.js';
+import { el, field, fmtNum, fmtTime, kv, notice, svg, table, type Child, type Guard } from './dom.js';
 import { initialLang, saveLang, texts, type Lang, type Texts } from './i18n.js';
 
 let lang: Lang = initialLang();
@@ -37,12 +37,8 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
-function notice(text: string, kind: 'error' | 'ok' = 'error'): HTMLElement {
-  return el(`p.notice.${kind}`, { role: kind === 'error' ? 'alert' : 'status', 'data-notice': kind }, text);
-}
-
 /** Runs an action; a failure shows next to `where`, an ended session goes back to sign-in. */
-async function guard<T>(where: HTMLElement, fn: () => Promise<T>): Promise<T | undefined> {
+const guard: Guard = async (where, fn) => {
   where.querySelector(':scope > .notice')?.remove();
   try {
     return await fn();
@@ -55,20 +51,7 @@ async function guard<T>(where: HTMLElement, fn: () => Promise<T>): Promise<T | u
     where.prepend(notice(errorText(err)));
     return undefined;
   }
-}
-
-function table(head: string[], rows: Child[][], attrs: Record<string, string> = {}): HTMLElement {
-  return el(
-    'table',
-    attrs,
-    el('thead', el('tr', ...head.map((h) => el('th', h)))),
-    el('tbody', ...rows.map((r) => el('tr', ...r.map((c) => el('td', c))))),
-  );
-}
-
-function kv(pairs: [string, Child][]): HTMLElement {
-  return el('dl.kv', ...pairs.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
-}
+};
 
 // ---- shell ----------------------------------------------------------------------------------------------------
 
@@ -559,7 +542,7 @@ async function renderPlans(): Promise<void> {
   const p = planTexts(lang);
   let createForm: HTMLElement | null = null;
   if (canOperate) {
-    const env = { lang, me: me!, apps: data.apps, notice, errorText, done: () => undefined };
+    const env = { lang, me: me!, apps: data.apps, errorText, done: () => undefined };
     const form = planForm({ ...env, done: (plan) => (location.hash = `#/plans/${plan.id}`) }, undefined);
     createForm = el('details', { open: true }, el('summary', t.createPlan), form);
   }
@@ -623,7 +606,7 @@ async function renderPlan(id: number): Promise<void> {
     box.append(notice(`not_found: no plan ${id}`));
     return;
   }
-  const env = { lang, me: me!, apps: data.apps, notice, errorText, done: () => undefined };
+  const env = { lang, me: me!, apps: data.apps, errorText, done: () => undefined };
   box.append(
     el(
       'h1',
@@ -927,7 +910,7 @@ function renderAudit(): void {
 function renderAlerts(): void {
   const box = el('div');
   shell('alerts', box);
-  void renderAlertsInto({ lang, me: me!, box, guard, table, notice }, renderAlerts);
+  void renderAlertsInto({ lang, me: me!, box, guard }, renderAlerts);
 }
 
 // ---- blacklist (web/console/src/blacklist.ts) ----------------------------------------------------------------
@@ -935,13 +918,13 @@ function renderAlerts(): void {
 function renderChecks(): void {
   const box = el('div');
   shell('checks', box);
-  renderChecksInto({ lang, box, guard, table });
+  renderChecksInto({ lang, box, guard });
 }
 
 function renderBlacklist(): void {
   const box = el('div');
   shell('blacklist', box);
-  void renderBlacklistInto({ lang, me: me!, box, guard, table }, renderBlacklist);
+  void renderBlacklistInto({ lang, me: me!, box, guard }, renderBlacklist);
 }
 
 // ---- whitelist (web/console/src/whitelist.ts) ----------------------------------------------------------------
@@ -949,7 +932,7 @@ function renderBlacklist(): void {
 function renderWhitelist(): void {
   const box = el('div');
   shell('whitelist', box);
-  void renderWhitelistInto({ lang, me: me!, box, guard, table }, renderWhitelist);
+  void renderWhitelistInto({ lang, me: me!, box, guard }, renderWhitelist);
 }
 
 // ---- settings (web/console/src/settings.ts) ------------------------------------------------------------------
@@ -957,7 +940,7 @@ function renderWhitelist(): void {
 function renderSettings(): void {
   const box = el('div');
   shell('settings', box);
-  void renderSettingsInto({ lang, me: me!, box, guard, table, notice }, renderSettings);
+  void renderSettingsInto({ lang, me: me!, box, guard }, renderSettings);
 }
 
 // ---- attempt limits (web/console/src/strategies.ts) ------------------------------------------------------------
@@ -965,7 +948,7 @@ function renderSettings(): void {
 function renderStrategies(): void {
   const box = el('div');
   shell('strategies', box);
-  void renderStrategiesInto({ lang, me: me!, box, guard, table }, renderStrategies);
+  void renderStrategiesInto({ lang, me: me!, box, guard }, renderStrategies);
 }
 
 // ---- routing --------------------------------------------------------------------------------------------------

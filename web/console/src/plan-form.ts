@@ -5,7 +5,7 @@
  * names in details.field. Labels in both languages are kept here so the shared i18n table stays as it is.
  */
 import { ApiError, call, type AppView, type Me, type PlanView } from './api.js';
-import { el, field } from './dom.js';
+import { el, field, notice } from './dom.js';
 import type { Lang } from './i18n.js';
 
 const ACTIONS = ['blink', 'mouth', 'turn_left', 'turn_right', 'nod'] as const;
@@ -147,7 +147,6 @@ export interface PlanFormEnv {
   lang: Lang;
   me: Me;
   apps: AppView[];
-  notice: (text: string, kind?: 'error' | 'ok') => HTMLElement;
   errorText: (err: unknown) => string;
   /** After a plan was created or saved. */
   done: (plan: PlanView) => void;
@@ -375,11 +374,11 @@ export function planForm(env: PlanFormEnv, plan?: PlanView): HTMLFormElement {
             el('code', { 'data-callback-secret': '' }, answer.callbackSecret),
           ),
         );
-      } else if (plan) form.prepend(env.notice(p.saved, 'ok'));
+      } else if (plan) form.prepend(notice(p.saved, 'ok'));
     } catch (err) {
       const name = err instanceof ApiError ? (err.details?.field as string | undefined) : undefined;
       markInvalid(form, name);
-      form.prepend(env.notice(env.errorText(err)));
+      form.prepend(notice(env.errorText(err)));
     }
   });
   return form;
@@ -438,7 +437,7 @@ export function planPreview(env: PlanFormEnv, plan: PlanView): HTMLElement {
         ),
       );
     } catch (err) {
-      out.append(env.notice(env.errorText(err)));
+      out.append(notice(env.errorText(err)));
     }
   });
   return el('section', el('h2', p.preview), el('p.muted', p.previewNote), form, out);

@@ -4,7 +4,7 @@
  * PATCH /v1/console/apps/:id (empty = unlimited). Labels are kept here in both languages.
  */
 import { call, type AppView } from './api.js';
-import { el, field } from './dom.js';
+import { el, field, type Guard } from './dom.js';
 import type { Lang } from './i18n.js';
 
 const zh = {
@@ -36,7 +36,7 @@ export function rateLimitTexts(lang: Lang): RateLimitTexts {
 export interface RateLimitEnv {
   lang: Lang;
   canOperate: boolean;
-  guard: <T>(where: HTMLElement, fn: () => Promise<T>) => Promise<T | undefined>;
+  guard: Guard;
   /** Called after a saved change (re-renders the screen). */
   saved: () => void;
 }

@@ -4,8 +4,8 @@
  * a reset per console value; other roles see the values read-only (the server checks the role anyway). Labels are
  * kept here in both languages so the shared i18n table stays as it is.
  */
-import { call, type Me } from './api.js';
-import { el, fmtTime, type Child } from './dom.js';
+import { call } from './api.js';
+import { el, fmtTime, notice, table, type Child, type ScreenEnv } from './dom.js';
 import type { Lang } from './i18n.js';
 
 type SettingType = 'hours' | 'hoursOrNull' | 'far' | 'ratioOrNull' | 'hosts' | 'boolean' | 'milliseconds';
@@ -150,15 +150,6 @@ export function settingsTexts(lang: Lang): SettingsTexts {
   return lang === 'en' ? en : zh;
 }
 
-export interface SettingsEnv {
-  lang: Lang;
-  me: Me;
-  box: HTMLElement;
-  guard: <T>(where: HTMLElement, fn: () => Promise<T>) => Promise<T | undefined>;
-  table: (head: string[], rows: Child[][], attrs?: Record<string, string>) => HTMLElement;
-  notice: (text: string, kind?: 'error' | 'ok') => HTMLElement;
-}
-
 export function fmtBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -223,14 +214,14 @@ function read(form: HTMLFormElement, v: SettingView): unknown {
 const group = (key: string) => key.split('.')[0];
 
 /** Fills env.box with the screen; `rerender` is called after a change. */
-export async function renderSettingsInto(env: SettingsEnv, rerender: () => void, savedNote = false): Promise<void> {
+export async function renderSettingsInto(env: ScreenEnv, rerender: () => void, savedNote = false): Promise<void> {
   const s = settingsTexts(env.lang);
   const { box, guard, me } = env;
   box.replaceChildren(el('h1', s.navSettings));
   const isAdmin = me.user.role === 'admin';
   const data = await guard(box, () => call<{ settings: SettingView[]; refreshSeconds: number }>('GET', '/settings'));
   if (!data) return;
-  if (savedNote) box.append(env.notice(s.saved, 'ok'));
+  if (savedNote) box.append(notice(s.saved, 'ok'));
   if (!isAdmin) box.append(el('p.readonly', s.readOnly));
 
   const groupTitle: Record<string, string> = {
@@ -271,7 +262,7 @@ export async function renderSettingsInto(env: SettingsEnv, rerender: () => void,
         : null,
     ]);
   }
-  const grid = env.table([s.setting, s.value, s.source, s.startup, s.updated, ''], rows, {
+  const grid = table([s.setting, s.value, s.source, s.startup, s.updated, ''], rows, {
     'data-table': 'settings',
   });
   if (isAdmin) {
@@ -290,7 +281,7 @@ export async function renderSettingsInto(env: SettingsEnv, rerender: () => void,
       }
       if (Object.keys(values).length === 0) {
         form.querySelector(':scope > .notice')?.remove();
-        form.prepend(env.notice(s.noChanges, 'ok'));
+        form.prepend(notice(s.noChanges, 'ok'));
         return;
       }
       if (await guard(form, () => call('PUT', '/settings', { values }))) void renderSettingsInto(env, rerender, true);
@@ -303,7 +294,7 @@ export async function renderSettingsInto(env: SettingsEnv, rerender: () => void,
   await renderStorage(env, storageBox, false);
 }
 
-async function renderStorage(env: SettingsEnv, where: HTMLElement, fresh: boolean): Promise<void> {
+async function renderStorage(env: ScreenEnv, where: HTMLElement, fresh: boolean): Promise<void> {
   const s = settingsTexts(env.lang);
   const u = await env.guard(where, () => call<StorageUsage>('GET', `/storage${fresh ? '?fresh=true' : ''}`));
   if (!u) return;
@@ -326,7 +317,7 @@ async function renderStorage(env: SettingsEnv, where: HTMLElement, fresh: boolea
   ]);
   where.replaceChildren(
     el('h2', s.storage),
-    env.table([s.area, s.objects, s.bytes], rows, { 'data-table': 'storage' }),
+    table([s.area, s.objects, s.bytes], rows, { 'data-table': 'storage' }),
     el('p.hint', s.computed(fmtTime(u.computedAt), u.durationMs, u.cached)),
     el(
       'button.secondary',

@@ -4,8 +4,8 @@
  * operators create, edit, pause and delete them (the server checks the role anyway); auditors see the list. Labels
  * are kept here in both languages so the shared i18n table stays as it is.
  */
-import { call, type AppView, type Me, type PlanView } from './api.js';
-import { el, field, fmtTime, type Child } from './dom.js';
+import { call, type AppView, type PlanView } from './api.js';
+import { el, field, fmtTime, table, type ScreenEnv } from './dom.js';
 import type { Lang } from './i18n.js';
 
 export type StrategyDimension = 'id_number' | 'device' | 'ip';
@@ -104,18 +104,10 @@ export function strategyTexts(lang: Lang): StrategyTexts {
   return lang === 'en' ? en : zh;
 }
 
-export interface StrategiesEnv {
-  lang: Lang;
-  me: Me;
-  box: HTMLElement;
-  guard: <T>(where: HTMLElement, fn: () => Promise<T>) => Promise<T | undefined>;
-  table: (head: string[], rows: Child[][], attrs?: Record<string, string>) => HTMLElement;
-}
-
 const DIMENSIONS: StrategyDimension[] = ['id_number', 'device', 'ip'];
 
 /** Fills env.box with the screen; `rerender` is called after a change. */
-export async function renderStrategiesInto(env: StrategiesEnv, rerender: () => void): Promise<void> {
+export async function renderStrategiesInto(env: ScreenEnv, rerender: () => void): Promise<void> {
   const s = strategyTexts(env.lang);
   const { box, guard, me } = env;
   box.replaceChildren(el('h1', s.navStrategies));
@@ -205,7 +197,7 @@ export async function renderStrategiesInto(env: StrategiesEnv, rerender: () => v
   box.append(
     data.strategies.length === 0
       ? el('p', { 'data-empty': 'strategies' }, s.none)
-      : env.table(
+      : table(
           ['ID', s.dimension, s.counts, s.scope, s.status, s.createdBy, s.updatedAt, ''],
           data.strategies.map((r) => [
             r.id,

@@ -4,8 +4,8 @@
  * only their masked value; admins and operators add and remove them (the server checks the role anyway), auditors
  * see the list. Labels are kept here in both languages so the shared i18n table stays as it is.
  */
-import { call, type Me, type PlanView } from './api.js';
-import { el, field, fmtTime, type Child } from './dom.js';
+import { call, type PlanView } from './api.js';
+import { el, field, fmtTime, table, type ScreenEnv } from './dom.js';
 import type { Lang } from './i18n.js';
 
 export interface WhitelistEntry {
@@ -79,16 +79,8 @@ export function whitelistTexts(lang: Lang): WhitelistTexts {
   return lang === 'en' ? en : zh;
 }
 
-export interface WhitelistEnv {
-  lang: Lang;
-  me: Me;
-  box: HTMLElement;
-  guard: <T>(where: HTMLElement, fn: () => Promise<T>) => Promise<T | undefined>;
-  table: (head: string[], rows: Child[][], attrs?: Record<string, string>) => HTMLElement;
-}
-
 /** Fills env.box with the screen; `rerender` is called after a change. */
-export async function renderWhitelistInto(env: WhitelistEnv, rerender: () => void): Promise<void> {
+export async function renderWhitelistInto(env: ScreenEnv, rerender: () => void): Promise<void> {
   const w = whitelistTexts(env.lang);
   const { box, guard, me } = env;
   box.replaceChildren(el('h1', w.navWhitelist));
@@ -152,7 +144,7 @@ export async function renderWhitelistInto(env: WhitelistEnv, rerender: () => voi
   box.append(
     data.entries.length === 0
       ? el('p', { 'data-empty': 'whitelist' }, w.none)
-      : env.table(
+      : table(
           [w.plan, w.by_idNumber, w.certifyId, w.remark, w.createdBy, w.validFrom, w.validUntil, w.status, ''],
           data.entries.map((e) => [
             planName(e.planId),
