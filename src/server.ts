@@ -98,6 +98,8 @@ export async function startServer(
   try {
     const creds = await bootstrapFirstRun({ repos: core.repos, accessKeys: core.accessKeys });
     const faces = createFaceService({ engines: engine });
+    // Warnings of the services and jobs go to the server's log (once it is built).
+    const log = { warn: (obj: object, msg: string) => app?.log.warn(obj, msg) };
     const transaction = createTransactor(core.store.db);
     // Runtime settings (console "Settings"): new plans' defaults, retention limits, the image fetch guard.
     const settings = createSettingsService({ repo: core.repos.consoleSettings, transaction, config });
@@ -132,7 +134,7 @@ export async function startServer(
       plans: core.repos.plans,
       keyring: core.keyring,
       records: checkRecords,
-      log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
+      log,
     });
     const strategies = createStrategyService({
       strategies: core.repos.strategies,
@@ -163,12 +165,24 @@ export async function startServer(
       blobs: core.blobs,
       sessionImage: (appId, token) => sessions.passedImage(appId, token),
     });
+    // One alert service for the jobs that evaluate the rules and the console that edits them.
+    const alerts = createAlertService({
+      alerts: core.repos.alerts,
+      plans: core.repos.plans,
+      audit: core.repos.audit,
+      transaction,
+      keyring: core.keyring,
+      log,
+    });
     const consoleApi = consoleDeps({
       core,
       sessions,
+      plans,
       settings,
       strategies,
-      exports: { log: { warn: (obj, msg) => app?.log.warn(obj, msg) } },
+      alerts,
+      checkRecords,
+      exports: { log },
     });
     const jobs = createJobs({
       callbacks: createCallbackSender({
@@ -177,24 +191,17 @@ export async function startServer(
         sessions: core.repos.sessions,
         plans: core.repos.plans,
         keyring: core.keyring,
-        log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
+        log,
       }),
       retention: createRetention({ transaction, blobs: core.blobs, limits: settings.retentionLimits }),
-      alerts: createAlertService({
-        alerts: core.repos.alerts,
-        plans: core.repos.plans,
-        audit: core.repos.audit,
-        transaction,
-        keyring: core.keyring,
-        log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
-      }),
+      alerts,
       // CSV exports: runs queued (or abandoned) exports and deletes expired ones.
       extra: [
         { name: 'exports', run: async () => consoleApi.exports?.runDue() },
         // Identity check records past their retention period (src/verify/identity/check-records.ts).
         { name: 'check-records', run: async () => void (await checkRecords.purge()) },
       ],
-      log: { warn: (obj, msg) => app?.log.warn(obj, msg) },
+      log,
     });
     app = await buildApp({
       core,

@@ -5,9 +5,9 @@ import { createConsoleUsers } from '../../auth/console-users.js';
 import type { Core } from '../../core.js';
 import { createTransactor } from '../../store/repos/index.js';
 import { createExportService, type ExportLogger } from '../../verify/exports.js';
-import { createAlertService } from '../../verify/alerts.js';
+import { createAlertService, type AlertService } from '../../verify/alerts.js';
 import { createBlacklistService } from '../../verify/blacklist.js';
-import { createCheckRecords } from '../../verify/identity/check-records.js';
+import { createCheckRecords, type CheckRecords } from '../../verify/identity/check-records.js';
 import { createRecordService } from '../../verify/records.js';
 import type { SessionService } from '../../verify/sessions.js';
 import { createPlanService, type PlanService } from '../../verify/plans.js';
@@ -32,15 +32,20 @@ export function consoleDeps(opts: {
   exports?: { ttlMs?: number; runOnCreate?: boolean; log?: ExportLogger };
   /** The attempt-limit service the session engine enforces; by default one on the core's repositories. */
   strategies?: StrategyService;
+  /** The alert service (src/server.ts shares the one its jobs evaluate); by default one on the core's repositories. */
+  alerts?: AlertService;
+  /** The identity check records (src/server.ts shares the ones its checks write); by default new ones. */
+  checkRecords?: CheckRecords;
 }): ConsoleApiDeps {
   const { repos, keyring } = opts.core;
   const clock = opts.now ? { now: opts.now } : {};
+  const transaction = createTransactor(opts.core.store.db);
   const records = createRecordService({ repos, sessions: opts.sessions, keyring, ...clock });
   const settings =
     opts.settings ??
     createSettingsService({
       repo: repos.consoleSettings,
-      transaction: createTransactor(opts.core.store.db),
+      transaction,
       config: opts.core.config,
       ...clock,
     });
@@ -64,7 +69,7 @@ export function consoleDeps(opts: {
     records,
     exports: createExportService({
       repos,
-      transaction: createTransactor(opts.core.store.db),
+      transaction,
       blobs: opts.core.blobs,
       records,
       ...clock,
@@ -75,14 +80,16 @@ export function consoleDeps(opts: {
       opts.plans ??
       createPlanService({ plans: repos.plans, audit: repos.audit, keyring, defaults: settings.planDefaults, ...clock }),
     audit: repos.audit,
-    alerts: createAlertService({
-      alerts: repos.alerts,
-      plans: repos.plans,
-      audit: repos.audit,
-      transaction: createTransactor(opts.core.store.db),
-      keyring,
-      ...clock,
-    }),
+    alerts:
+      opts.alerts ??
+      createAlertService({
+        alerts: repos.alerts,
+        plans: repos.plans,
+        audit: repos.audit,
+        transaction,
+        keyring,
+        ...clock,
+      }),
     blacklist: createBlacklistService({
       blacklist: repos.blacklist,
       apps: repos.apps,
@@ -90,7 +97,8 @@ export function consoleDeps(opts: {
       keyring,
       ...clock,
     }),
-    checkRecords: createCheckRecords({ repo: repos.checkRecords, apps: repos.apps, keyring, ...clock }),
+    checkRecords:
+      opts.checkRecords ?? createCheckRecords({ repo: repos.checkRecords, apps: repos.apps, keyring, ...clock }),
     sessions: opts.sessions,
     whitelist: createWhitelistService({
       whitelist: repos.whitelist,
