@@ -3,32 +3,20 @@
  * sign-in through the page.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { REPO_ROOT } from '../test/helpers.js';
 import { launch, type LaunchedBrowser } from './browser.js';
 import { serve, type Served } from './serve.js';
+import { ensureViteBuild } from './static.js';
 
 const CONSOLE_ROOT = path.join(REPO_ROOT, 'web/console');
 const SHOTS = path.join(REPO_ROOT, 'test-results/console');
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === 'dist' || e.name === 'node_modules') continue;
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 /** Builds web/console unless its dist is newer than every source file. */
-export async function ensureConsoleBuild(): Promise<void> {
-  const index = path.join(CONSOLE_ROOT, 'dist/index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(CONSOLE_ROOT)) return;
-  const { build } = await import('vite');
-  await build({ configFile: path.join(CONSOLE_ROOT, 'vite.config.ts'), logLevel: 'warn' });
+export function ensureConsoleBuild(): Promise<void> {
+  return ensureViteBuild(CONSOLE_ROOT);
 }
 
 export async function shot(page: Page, name: string) {

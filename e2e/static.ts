@@ -26,12 +26,17 @@ function newest(dir: string): number {
   return t;
 }
 
-/** Runs the Vite build unless web/h5/dist is newer than every source file of web/h5. */
-export async function ensureH5Build(): Promise<void> {
-  const index = path.join(H5_DIST, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(H5_ROOT)) return;
+/** Runs the Vite build of the page at `root` (web/h5, web/console) unless its dist is newer than every source file. */
+export async function ensureViteBuild(root: string): Promise<void> {
+  const index = path.join(root, 'dist/index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(root)) return;
   const { build } = await import('vite');
-  await build({ configFile: path.join(H5_ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  await build({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+/** Runs the Vite build unless web/h5/dist is newer than every source file of web/h5. */
+export function ensureH5Build(): Promise<void> {
+  return ensureViteBuild(H5_ROOT);
 }
 
 /** Reads a file of the build for a URL path under /h5/ (index.html for the page itself); null when absent. */
