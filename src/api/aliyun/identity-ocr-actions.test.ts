@@ -4,34 +4,25 @@
  * The face comparison of Id3 uses a stand-in (labels), as in identity-actions.test.ts.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import cloudauth from '@alicloud/cloudauth20190307';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
-import { Config } from '@alicloud/openapi-client';
 import * as $dara from '@darabonba/typescript';
-import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
-import { BACKENDS, testConfig } from '../../../test/helpers.js';
-import { buildApp } from '../../app.js';
-import { openCore, type Core } from '../../core.js';
-import type { FaceService } from '../../verify/face-service.js';
+import { BACKENDS } from '../../../test/helpers.js';
 import { createIdentityChecks } from '../../verify/identity/checks.js';
 import { renderFront, rng, synthPerson } from '../../verify/identity/ocr/card-synth.js';
 import { createIdCardOcr, type IdCardOcr } from '../../verify/identity/ocr/index.js';
 import { createRegistryService } from '../../verify/identity/registry.js';
 import { createPlanService } from '../../verify/plans.js';
+import { openSdkTestServer, sdkClient, type CloudauthClient, type SdkTestServer } from './sdk-test-client.js';
 
-const Client = cloudauth.default;
 const jpeg = (label: string) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from(label)]);
 const personOf = (b: Buffer) => b.subarray(3).toString().split(':')[0];
 
 describe('Cloudauth …WithOCR Actions with the ID-card OCR', () => {
-  let core: Core;
-  let cleanup: () => Promise<void>;
-  let app: FastifyInstance;
+  let server: SdkTestServer;
   let ocr: IdCardOcr;
-  let client: InstanceType<typeof Client>;
+  let client: CloudauthClient;
   const known = synthPerson(rng(7));
   const unknown = synthPerson(rng(8));
   let knownCard: string;
@@ -58,9 +49,8 @@ describe('Cloudauth …WithOCR Actions with the ID-card OCR', () => {
   }
 
   before(async () => {
-    const b = await BACKENDS[0]!.setup();
-    cleanup = b.cleanup;
-    core = await openCore(testConfig(b.env));
+    server = await openSdkTestServer(BACKENDS[0]!);
+    const { core } = server;
     const key = await core.accessKeys.create({ actor: 'test', app: 'shop' });
     ocr = await createIdCardOcr();
     const registry = createRegistryService({
@@ -82,38 +72,18 @@ describe('Cloudauth …WithOCR Actions with the ID-card OCR', () => {
       plans: core.repos.plans,
       keyring: core.keyring,
     });
-    app = await buildApp({
-      core,
-      logger: false,
-      aliyun: {
-        keys: core.accessKeys,
-        nonces: core.repos.nonces,
-        windowSeconds: core.config.signatureWindowSeconds,
-        faces: {} as FaceService,
-        plans: createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring }),
-        images: { resolve: async () => Buffer.alloc(0) },
-        identity: checks,
-        ocr,
-      },
+    const port = await server.listen({
+      plans: createPlanService({ plans: core.repos.plans, audit: core.repos.audit, keyring: core.keyring }),
+      identity: checks,
+      ocr,
     });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    client = new Client(
-      new Config({
-        accessKeyId: key.accessKeyId,
-        accessKeySecret: key.accessKeySecret,
-        endpoint: `127.0.0.1:${(app.server.address() as AddressInfo).port}`,
-        protocol: 'HTTP',
-        readTimeout: 60_000, // an OCR read takes 1–3 s; the SDK's default read timeout is 3 s
-      }) as ConstructorParameters<typeof Client>[0],
-    );
+    client = sdkClient(key, port); // an OCR read takes 1–3 s; sdkClient's read timeout is 60 s (the SDK's default 3 s)
     knownCard = (await renderFront(known, { seed: 7 })).toString('base64');
     unknownCard = (await renderFront(unknown, { seed: 8 })).toString('base64');
   });
   after(async () => {
-    await app?.close();
+    await server?.close();
     await ocr?.close();
-    await core?.close();
-    await cleanup?.();
   });
 
   test('Id2MetaVerifyWithOCR: the card of a registered person 1, of an unknown person 3, no card 419', async () => {
