@@ -7,7 +7,7 @@
 import { CHECK_KINDS } from '../../../src/verify/identity/types.js';
 import { call } from './api.js';
 import { el, field, fmtTime, table, type ScreenEnv } from './dom.js';
-import type { Lang } from './i18n.js';
+import { texts, type Lang } from './i18n.js';
 
 export interface CheckRecord {
   id: number;
@@ -28,20 +28,12 @@ const RESULTS = ['consistent', 'inconsistent', 'no_record', 'refused'] as const;
 
 const zh = {
   navChecks: '核验记录',
-  time: '时间',
-  app: '应用',
   kind: '核验类型',
   provider: '来源',
-  result: '结果',
   mismatched: '不一致字段',
   idNumber: '身份证号',
-  idNumberFull: '身份证号(完整)',
   duration: '耗时',
-  from: '开始时间',
-  to: '结束时间',
   any: '全部',
-  search: '查询',
-  more: '加载更多',
   none: '没有符合条件的核验记录',
   result_consistent: '一致',
   result_inconsistent: '不一致',
@@ -52,20 +44,12 @@ const zh = {
 type CheckTexts = typeof zh;
 const en: CheckTexts = {
   navChecks: 'Check records',
-  time: 'Time',
-  app: 'App',
   kind: 'Check',
   provider: 'Source',
-  result: 'Result',
   mismatched: 'Mismatched fields',
   idNumber: 'ID number',
-  idNumberFull: 'ID number (full)',
   duration: 'Took',
-  from: 'From',
-  to: 'To',
   any: 'any',
-  search: 'Search',
-  more: 'Load more',
   none: 'No check records match',
   result_consistent: 'consistent',
   result_inconsistent: 'inconsistent',
@@ -81,6 +65,7 @@ export function checkTexts(lang: Lang): CheckTexts {
 /** Fills env.box with the screen; the filters live in the hash (#/checks?kind=id2&…). */
 export function renderChecksInto(env: Pick<ScreenEnv, 'lang' | 'box' | 'guard'>): void {
   const c = checkTexts(env.lang);
+  const t = texts(env.lang); // the labels the records screen shares
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const select = (name: string, values: readonly string[], label: (v: string) => string) =>
     el(
@@ -92,9 +77,9 @@ export function renderChecksInto(env: Pick<ScreenEnv, 'lang' | 'box' | 'guard'>)
   const form = el(
     'form.filters',
     { 'data-form': 'checks' },
-    el('label', c.from, el('input', { name: 'from', type: 'datetime-local', value: params.get('from') ?? '' })),
-    el('label', c.to, el('input', { name: 'to', type: 'datetime-local', value: params.get('to') ?? '' })),
-    el('label', c.app, el('input', { name: 'app', value: params.get('app') ?? '', maxlength: 64 })),
+    el('label', t.from, el('input', { name: 'from', type: 'datetime-local', value: params.get('from') ?? '' })),
+    el('label', t.to, el('input', { name: 'to', type: 'datetime-local', value: params.get('to') ?? '' })),
+    el('label', t.app, el('input', { name: 'app', value: params.get('app') ?? '', maxlength: 64 })),
     el(
       'label',
       c.kind,
@@ -102,11 +87,11 @@ export function renderChecksInto(env: Pick<ScreenEnv, 'lang' | 'box' | 'guard'>)
     ),
     el(
       'label',
-      c.result,
+      t.result,
       select('result', RESULTS, (r) => c[`result_${r as (typeof RESULTS)[number]}`]),
     ),
-    el('label', c.idNumberFull, el('input', { name: 'idNumber', maxlength: 32, autocomplete: 'off' })),
-    el('button', { type: 'submit' }, c.search),
+    el('label', t.idNumber, el('input', { name: 'idNumber', maxlength: 32, autocomplete: 'off' })),
+    el('button', { type: 'submit' }, t.search),
   ) as HTMLFormElement;
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -139,7 +124,7 @@ export function renderChecksInto(env: Pick<ScreenEnv, 'lang' | 'box' | 'guard'>)
     }
     rows.append(
       table(
-        [c.time, c.app, c.kind, c.provider, c.result, c.mismatched, c.idNumber, c.duration],
+        [t.at, t.app, c.kind, c.provider, t.result, c.mismatched, c.idNumber, c.duration],
         page.records.map((r) => [
           fmtTime(r.createdAt),
           r.app.name,
@@ -163,7 +148,7 @@ export function renderChecksInto(env: Pick<ScreenEnv, 'lang' | 'box' | 'guard'>)
         el(
           'button.secondary',
           { type: 'button', 'data-action': 'more-checks', onclick: () => void load(q, idNumber, false, next) },
-          c.more,
+          t.more,
         ),
       );
     }
