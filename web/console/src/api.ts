@@ -245,7 +245,7 @@ export const api = {
   createPlan: (app: string, settings: Record<string, unknown>) =>
     call<{ plan: PlanView; callbackSecret?: string }>('POST', '/plans', { app, settings }),
   updatePlan: (id: number, settings: Record<string, unknown>) =>
-    call<{ plan: PlanView }>('PATCH', `/plans/${id}`, settings),
+    call<{ plan: PlanView; callbackSecret?: string }>('PATCH', `/plans/${id}`, settings),
   apps: () => call<{ apps: AppView[] }>('GET', '/apps'),
   keys: () => call<{ keys: KeyView[] }>('GET', '/keys'),
   createKey: (app: string) => call<{ key: NewKey }>('POST', '/keys', { app }),

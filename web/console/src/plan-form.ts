@@ -4,7 +4,7 @@
  * page. The server validates everything (src/verify/plans.ts); a refused setting is marked by the field the server
  * names in details.field. Labels in both languages are kept here so the shared i18n table stays as it is.
  */
-import { ApiError, call, type AppView, type Me, type PlanView } from './api.js';
+import { api, ApiError, call, type AppView, type Me, type PlanView } from './api.js';
 import { el, field, notice } from './dom.js';
 import type { Lang } from './i18n.js';
 
@@ -356,11 +356,8 @@ export function planForm(env: PlanFormEnv, plan?: PlanView): HTMLFormElement {
     const settings = settingsOf(form);
     try {
       const answer = plan
-        ? await call<{ plan: PlanView; callbackSecret?: string }>('PATCH', `/plans/${plan.id}`, settings)
-        : await call<{ plan: PlanView; callbackSecret?: string }>('POST', '/plans', {
-            app: field(form, 'app'),
-            settings,
-          });
+        ? await api.updatePlan(plan.id, settings)
+        : await api.createPlan(field(form, 'app'), settings);
       markInvalid(form, undefined);
       (form.elements.namedItem('callbackSecret') as HTMLInputElement).value = '';
       env.done(answer.plan);
