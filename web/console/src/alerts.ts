@@ -302,8 +302,7 @@ export async function renderAlertsInto(env: ScreenEnv, rerender: () => void, mes
                   'data-action': 'delete-rule',
                   onclick: async () => {
                     if (!confirm(a.confirmDelete(r.name))) return;
-                    await guard(box, () => call('DELETE', `/alerts/rules/${r.id}`));
-                    rerender();
+                    if (await guard(box, () => call('DELETE', `/alerts/rules/${r.id}`).then(() => true))) rerender();
                   },
                 },
                 a.delete,

@@ -92,7 +92,7 @@ export async function renderBlacklistInto(env: ScreenEnv, rerender: () => void):
   const b = blacklistTexts(env.lang);
   const { box, guard, me } = env;
   box.replaceChildren(el('h1', b.navBlacklist));
-  const canChange = me.user.role === 'admin' || me.user.role === 'operator';
+  const canChange = me.capabilities.operate;
   const data = await guard(box, async () => ({
     entries: (await call<{ entries: BlacklistEntry[] }>('GET', '/blacklist')).entries,
     apps: (await call<{ apps: AppView[] }>('GET', '/apps')).apps,
@@ -171,8 +171,7 @@ export async function renderBlacklistInto(env: ScreenEnv, rerender: () => void):
                     'data-action': 'remove-blacklist',
                     onclick: async () => {
                       if (!confirm(b.confirmRemove(e.masked))) return;
-                      await guard(box, () => call('DELETE', `/blacklist/${e.id}`));
-                      rerender();
+                      if (await guard(box, () => call('DELETE', `/blacklist/${e.id}`).then(() => true))) rerender();
                     },
                   },
                   b.remove,
@@ -201,7 +200,7 @@ export function deviceCell(
     ' ',
     el('input.digest', { readonly: true, value: device.digest, size: 44, 'aria-label': b.device }),
   );
-  if (env.me.user.role === 'admin' || env.me.user.role === 'operator') {
+  if (env.me.capabilities.operate) {
     const btn = el(
       'button.secondary',
       {

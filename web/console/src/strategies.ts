@@ -111,7 +111,7 @@ export async function renderStrategiesInto(env: ScreenEnv, rerender: () => void)
   const s = strategyTexts(env.lang);
   const { box, guard, me } = env;
   box.replaceChildren(el('h1', s.navStrategies));
-  const canChange = me.user.role === 'admin' || me.user.role === 'operator';
+  const canChange = me.capabilities.operate;
   const data = await guard(box, async () => ({
     strategies: (await call<{ strategies: Strategy[] }>('GET', '/strategies')).strategies,
     apps: (await call<{ apps: AppView[] }>('GET', '/apps')).apps,
@@ -252,8 +252,7 @@ export async function renderStrategiesInto(env: ScreenEnv, rerender: () => void)
                       'data-action': 'delete-strategy',
                       onclick: async () => {
                         if (!confirm(s.confirmDelete(r.id))) return;
-                        await guard(box, () => call('DELETE', `/strategies/${r.id}`));
-                        rerender();
+                        if (await guard(box, () => call('DELETE', `/strategies/${r.id}`).then(() => true))) rerender();
                       },
                     },
                     s.delete,

@@ -84,7 +84,7 @@ export async function renderWhitelistInto(env: ScreenEnv, rerender: () => void):
   const w = whitelistTexts(env.lang);
   const { box, guard, me } = env;
   box.replaceChildren(el('h1', w.navWhitelist));
-  const canChange = me.user.role === 'admin' || me.user.role === 'operator';
+  const canChange = me.capabilities.operate;
   const data = await guard(box, async () => ({
     entries: (await call<{ entries: WhitelistEntry[] }>('GET', '/whitelist')).entries,
     plans: (await call<{ plans: PlanView[] }>('GET', '/plans')).plans,
@@ -163,8 +163,7 @@ export async function renderWhitelistInto(env: ScreenEnv, rerender: () => void):
                     'data-action': 'remove-whitelist',
                     onclick: async () => {
                       if (!confirm(w.confirmRemove(e.masked))) return;
-                      await guard(box, () => call('DELETE', `/whitelist/${e.id}`));
-                      rerender();
+                      if (await guard(box, () => call('DELETE', `/whitelist/${e.id}`).then(() => true))) rerender();
                     },
                   },
                   w.remove,
