@@ -12,12 +12,12 @@ import type { BlacklistRepo } from '../store/repos/blacklist-repo.js';
 import type { Keyring } from '../store/secret-box.js';
 import type { BlacklistEntryRow, BlacklistKind } from '../store/schema.js';
 import { maskIdNumber, normaliseIdentity } from './identity.js';
-import { DEVICE_ID_PATTERN, DEVICE_PURPOSE } from './sessions.js';
+import { CLIENT_IP_PURPOSE, DEVICE_ID_PATTERN, DEVICE_PURPOSE, IDENTITY_PURPOSE } from './sessions.js';
 
 /** The keyring digest purposes, identical to the ones src/verify/sessions.ts stores on sessions. */
 export const BLACKLIST_PURPOSES: Record<BlacklistKind, string> = {
-  id_number: 'identity',
-  ip: 'client-ip',
+  id_number: IDENTITY_PURPOSE,
+  ip: CLIENT_IP_PURPOSE,
   device: DEVICE_PURPOSE,
 };
 const KINDS: readonly BlacklistKind[] = ['id_number', 'ip', 'device'];

@@ -17,6 +17,7 @@ import { newId, randomString } from '../ids.js';
 import { createTransactor } from '../store/repos/index.js';
 import { createExportService } from './exports.js';
 import { createRecordService, type RecordQuery } from './records.js';
+import { IDENTITY_PURPOSE } from './sessions.js';
 import { PROVINCES, provinceCode } from './dimensions.js';
 import { createStatisticsService, type BreakdownQuery, type Statistics, type StatisticsQuery } from './statistics.js';
 
@@ -33,7 +34,7 @@ const core = await openCore(
 );
 try {
   const db = core.store.db;
-  const box = core.keyring.box('identity');
+  const box = core.keyring.box(IDENTITY_PURPOSE);
   const { plans } = await seedBenchPlans(core, 6, 72);
   // 20,000 people with valid-looking 18-character numbers (checksums do not matter for the digest look-up), from
   // every province (Guangdong, Henan, Shandong, Sichuan, Jiangsu more often) and 1 % with an unknown code (99).
@@ -45,7 +46,7 @@ try {
   const enc = people.map((p) => ({
     name: box.encrypt(p.name),
     number: box.encrypt(p.idNumber),
-    digest: core.keyring.digest('identity', p.idNumber),
+    digest: core.keyring.digest(IDENTITY_PURPOSE, p.idNumber),
     province: provinceCode(p.idNumber),
   }));
   // Device OS shares of Chinese mobile traffic, roughly: Android, iOS, HarmonyOS, then desktops.

@@ -11,10 +11,8 @@ import type { SessionStatus, VerifySessionRow } from '../store/schema.js';
 import type { Keyring } from '../store/secret-box.js';
 import { maskIdNumber, maskName } from './identity.js';
 import { DEVICE_PREFIX_LENGTH } from './blacklist.js';
-import { effectiveStatus, TOKEN_PATTERN, type SessionService, type SessionView } from './sessions.js';
+import { effectiveStatus, IDENTITY_PURPOSE, TOKEN_PATTERN, type SessionService, type SessionView } from './sessions.js';
 
-/** Must equal the keyring purpose sessions.ts encrypts and digests identities with. */
-const IDENTITY_PURPOSE = 'identity';
 const STATUSES: readonly SessionStatus[] = ['created', 'in_progress', 'passed', 'failed', 'expired'];
 export const MAX_PAGE = 200;
 

@@ -89,7 +89,10 @@ export const MIN_FRAMES = 4;
 export const MAX_FRAMES = 40;
 /** Time allowed after the challenge's own duration for uploading the frames. */
 const CHALLENGE_UPLOAD_GRACE_MS = 120_000;
-const IDENTITY_PURPOSE = 'identity';
+/** Keyring purpose of identities: encryption of the name and number, and the ID-number digest (blacklist, whitelist). */
+export const IDENTITY_PURPOSE = 'identity';
+/** Keyring purpose of client-address digests (sessions, attempts, blacklist entries). */
+export const CLIENT_IP_PURPOSE = 'client-ip';
 const HOUR = 3600_000;
 export const DEMO_PLAN_NAME = 'H5 demo';
 /** The H5 page's device id (x-shiren-device): a random UUID v4 kept in the browser's localStorage. */
@@ -305,7 +308,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   const now = deps.now ?? (() => new Date());
   const { repos } = deps;
   const identityBox = deps.keyring.box(IDENTITY_PURPOSE);
-  const ipDigest = (ip: string) => deps.keyring.digest('client-ip', ip);
+  const ipDigest = (ip: string) => deps.keyring.digest(CLIENT_IP_PURPOSE, ip);
   const deviceDigest = (raw: unknown) => {
     const id = normaliseDeviceId(raw);
     return id === undefined ? null : deps.keyring.digest(DEVICE_PURPOSE, id);
@@ -445,6 +448,23 @@ export function createSessionService(deps: SessionServiceDeps) {
     );
   }
 
+  /**
+   * The blacklist and the id_number attempt limit of an ID-number digest a session is about to get (create with
+   * identity, setIdentity, the H5 identity step); the session being given it is not counted.
+   */
+  async function checkIdentity(appId: string, planId: number, digest: string, excludeSessionId?: string) {
+    const at = now();
+    await checkBlacklist(appId, 'id_number', digest, at);
+    await enforceLimit({
+      dimension: 'id_number',
+      digest,
+      appId,
+      planId,
+      at,
+      ...(excludeSessionId !== undefined ? { excludeSessionId } : {}),
+    });
+  }
+
   /** The blacklist and the attempt limits of the H5 challenge and attempt: address, then device. */
   async function checkClient(row: VerifySessionRow, ip: string, device: string | null, at: Date) {
     await checkBlacklist(row.app_id, 'ip', ip, at);
@@ -504,16 +524,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       });
     }
     const identity = input.identity ? identityColumns(input.identity) : undefined;
-    if (identity) {
-      await checkBlacklist(appId, 'id_number', identity.identity_number_digest, now());
-      await enforceLimit({
-        dimension: 'id_number',
-        digest: identity.identity_number_digest,
-        appId,
-        planId: plan.id,
-        at: now(),
-      });
-    }
+    if (identity) await checkIdentity(appId, plan.id, identity.identity_number_digest);
     const reference = input.referenceImage !== undefined ? await validatedReference(input.referenceImage) : undefined;
 
     const t = now();
@@ -615,15 +626,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         );
       const cols = identityColumns(identity);
       if (certificateType !== undefined) checkCertificateNumber(certificateType, normaliseIdentity(identity).idNumber);
-      await checkBlacklist(row.app_id, 'id_number', cols.identity_number_digest, now());
-      await enforceLimit({
-        dimension: 'id_number',
-        digest: cols.identity_number_digest,
-        appId: row.app_id,
-        planId: row.plan_id,
-        at: now(),
-        excludeSessionId: row.id,
-      });
+      await checkIdentity(row.app_id, row.plan_id, cols.identity_number_digest, row.id);
       await repos.sessions.update(row.id, { ...cols, identity_type: certificateType ?? null });
       await repos.audit.record({ actor, action: 'session.identity', target: row.id });
     },
@@ -822,15 +825,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       if ((await repos.attempts.countBySession(row.id)) > 0)
         throw new ShirenError('conflict', 'the identity cannot change after an attempt');
       const cols = identityColumns(identity);
-      await checkBlacklist(row.app_id, 'id_number', cols.identity_number_digest, now());
-      await enforceLimit({
-        dimension: 'id_number',
-        digest: cols.identity_number_digest,
-        appId: row.app_id,
-        planId: row.plan_id,
-        at: now(),
-        excludeSessionId: row.id,
-      });
+      await checkIdentity(row.app_id, row.plan_id, cols.identity_number_digest, row.id);
       await repos.sessions.update(row.id, cols);
       const id = normaliseIdentity(identity);
       return { identity: { name: maskName(id.name), idNumber: maskIdNumber(id.idNumber) } };

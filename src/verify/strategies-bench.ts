@@ -14,6 +14,7 @@ import { openCore } from '../core.js';
 import { isShirenError } from '../errors.js';
 import { newId, randomString } from '../ids.js';
 import type { StrategyDimension } from '../store/schema.js';
+import { CLIENT_IP_PURPOSE, DEVICE_PURPOSE, IDENTITY_PURPOSE } from './sessions.js';
 import { createStrategyService, type LimitCheck } from './strategies.js';
 
 const args = process.argv.slice(2);
@@ -31,9 +32,9 @@ try {
   const db = core.store.db;
   const { plans } = await seedBenchPlans(core, 4, 720);
   const digest = (purpose: string, n: number) => core.keyring.digest(purpose, `${purpose}-${n}`);
-  const people = Array.from({ length: 20_000 }, (_, i) => digest('identity', i));
-  const devices = Array.from({ length: 5_000 }, (_, i) => digest('device', i));
-  const ips = Array.from({ length: 2_000 }, (_, i) => digest('client-ip', i));
+  const people = Array.from({ length: 20_000 }, (_, i) => digest(IDENTITY_PURPOSE, i));
+  const devices = Array.from({ length: 5_000 }, (_, i) => digest(DEVICE_PURPOSE, i));
+  const ips = Array.from({ length: 2_000 }, (_, i) => digest(CLIENT_IP_PURPOSE, i));
   const end = Date.now();
   const span = 7 * 86400_000;
   const seedStarted = Date.now();

@@ -15,8 +15,8 @@ import type { WhitelistFilter, WhitelistRepo } from '../store/repos/whitelist-re
 import type { Keyring } from '../store/secret-box.js';
 import type { WhitelistEntryRow } from '../store/schema.js';
 import { maskIdNumber, normaliseIdentity } from './identity.js';
+import { IDENTITY_PURPOSE } from './sessions.js';
 
-const IDENTITY_PURPOSE = 'identity';
 const DAY_MS = 86400_000;
 export const MAX_VALID_DAYS = 365;
 export const MAX_REMARK = 500;

@@ -10,6 +10,7 @@ import type { AppRepo } from '../../store/repos/app-repo.js';
 import type { CheckRecordRepo } from '../../store/repos/check-record-repo.js';
 import type { Keyring } from '../../store/secret-box.js';
 import { maskIdNumber, normaliseIdentity } from '../identity.js';
+import { IDENTITY_PURPOSE } from '../sessions.js';
 import { CHECK_KINDS } from './types.js';
 
 export const CHECK_RECORD_RETENTION_DAYS = 30;
@@ -66,7 +67,7 @@ export function createCheckRecords(deps: {
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
-  const digest = (id: string) => deps.keyring.digest('identity', id);
+  const digest = (id: string) => deps.keyring.digest(IDENTITY_PURPOSE, id);
   const time = (field: string, v: string | undefined) => {
     if (v === undefined || v === '') return undefined;
     const d = new Date(v);
