@@ -19,6 +19,7 @@ import type { ImageSources, PictureSource } from '../../verify/image-source.js';
 import type { SessionService } from '../../verify/sessions.js';
 import { abortWhenClientGone } from '../common/abort.js';
 import { toShirenError } from '../common/errors.js';
+import { header } from '../common/headers.js';
 import { ALIYUN_ERRORS, AliyunGatewayError, AliyunResultError, RESULT_MESSAGES } from './errors.js';
 import { identityActions, type IdentityActionDeps } from './identity-actions.js';
 import { statisticsActions, type StatisticsActionDeps } from './statistics-actions.js';
@@ -104,11 +105,6 @@ function queryOf(request: FastifyRequest): Params {
   const out: Params = Object.create(null) as Params;
   if (q >= 0) parsePairs(url.slice(q + 1), out, 'query');
   return out;
-}
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const v = request.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 function missing(name: string): AliyunGatewayError {

@@ -19,6 +19,7 @@ import { FAR_SCORES, type PlanService, type PlanView } from '../../verify/plans.
 import type { AttemptView, SessionService } from '../../verify/sessions.js';
 import { abortWhenClientGone } from '../common/abort.js';
 import { toShirenError } from '../common/errors.js';
+import { header } from '../common/headers.js';
 import {
   BUSINESS_MESSAGES,
   SUB_CODES,
@@ -83,11 +84,6 @@ interface ActionContext {
 function rawQueryOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? '' : url.slice(q + 1);
-}
-
-function header(request: { headers: IncomingMessage['headers'] }, name: string): string | undefined {
-  const v = request.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /**
