@@ -1,28 +1,12 @@
 /** `shiren registry import|list|delete` and `shiren identity-settings` in child processes on an embedded database. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { REPO_ROOT, tempDir } from '../../test/helpers.js';
+import { runShiren, tempDir } from '../../test/helpers.js';
 import { LI, ZHANG } from '../verify/identity/test-fixtures.js';
 
-const CLI = path.join(REPO_ROOT, 'src/cli/main.ts');
-
-function shiren(args: string[], dataDir: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATA_DIR: dataDir,
-      SHIREN_ENGINE: 'off',
-      LOG_LEVEL: 'silent',
-    },
-    encoding: 'utf8',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const shiren = (args: string[], dataDir: string) => runShiren(args, { DATA_DIR: dataDir });
 
 test('registry import (photo path, bad rows), list masked, delete; identity-settings keeps the secret hidden', () => {
   const t = tempDir();
