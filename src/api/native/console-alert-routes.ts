@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../../auth/console-auth.js';
 import type { AlertRuleInput, AlertService } from '../../verify/alerts.js';
 import { consoleCtx } from './console-api.js';
+import { deleteByIdRoute, integerIdParams } from './console-route-parts.js';
 
 const tags = ['console'];
 const rule = {
@@ -14,11 +15,6 @@ const rule = {
   description:
     'name, kind (pass_rate_below | ip_failures_above | volume_above), threshold, windowMinutes, minSessions, planId, webhookUrl, webhookSecret, enabled',
   additionalProperties: true,
-} as const;
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
 } as const;
 
 export function consoleAlertRoutes(app: FastifyInstance, deps: { alerts: AlertService }) {
@@ -71,7 +67,12 @@ export function consoleAlertRoutes(app: FastifyInstance, deps: { alerts: AlertSe
     '/alerts/rules/:id',
     {
       config: { consoleAccess: 'admin' },
-      schema: { tags, summary: 'Change an alert rule, or disable it (enabled: false)', params: idParams, body: rule },
+      schema: {
+        tags,
+        summary: 'Change an alert rule, or disable it (enabled: false)',
+        params: integerIdParams,
+        body: rule,
+      },
     },
     async (request) =>
       deps.alerts.updateRule(
@@ -81,15 +82,10 @@ export function consoleAlertRoutes(app: FastifyInstance, deps: { alerts: AlertSe
       ),
   );
 
-  app.delete(
+  deleteByIdRoute(
+    app,
     '/alerts/rules/:id',
-    {
-      config: { consoleAccess: 'admin' },
-      schema: { tags, summary: 'Delete an alert rule and its events', params: idParams },
-    },
-    async (request, reply) => {
-      await deps.alerts.deleteRule((request.params as { id: number }).id, actorOf(consoleCtx(request)));
-      return reply.code(204).send();
-    },
+    { access: 'admin', tags, summary: 'Delete an alert rule and its events' },
+    (id, actor) => deps.alerts.deleteRule(id, actor),
   );
 }

@@ -7,6 +7,7 @@ import { actorOf } from '../../auth/console-auth.js';
 import type { BlacklistInput, BlacklistService } from '../../verify/blacklist.js';
 import type { BlacklistKind } from '../../store/schema.js';
 import { consoleCtx } from './console-api.js';
+import { deleteByIdRoute } from './console-route-parts.js';
 
 const tags = ['console'];
 
@@ -66,19 +67,10 @@ export function consoleBlacklistRoutes(app: FastifyInstance, deps: { blacklist: 
     async (request) => deps.blacklist.add(request.body as BlacklistInput, actorOf(consoleCtx(request))),
   );
 
-  app.delete(
+  deleteByIdRoute(
+    app,
     '/blacklist/:id',
-    {
-      config: { consoleAccess: 'operate' },
-      schema: {
-        tags,
-        summary: 'Remove a blacklist entry',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
-      },
-    },
-    async (request, reply) => {
-      await deps.blacklist.remove((request.params as { id: number }).id, actorOf(consoleCtx(request)));
-      return reply.code(204).send();
-    },
+    { access: 'operate', tags, summary: 'Remove a blacklist entry' },
+    (id, actor) => deps.blacklist.remove(id, actor),
   );
 }

@@ -9,6 +9,7 @@ import { ShirenError } from '../../errors.js';
 import type { PlanInput } from '../../verify/plans.js';
 import type { ConsoleApiDeps } from './console-api.js';
 import { consoleCtx } from './console-api.js';
+import { integerIdParams } from './console-route-parts.js';
 
 const tags = ['console'];
 const settings = {
@@ -18,6 +19,12 @@ const settings = {
 } as const;
 
 export function consolePlanRoutes(app: FastifyInstance, deps: ConsoleApiDeps) {
+  const planOf = async (id: number) => {
+    const plan = (await deps.plans.listAll()).find((p) => p.id === id);
+    if (!plan) throw new ShirenError('not_found', `no plan ${id}`);
+    return plan;
+  };
+
   app.get(
     '/plans',
     {
@@ -72,14 +79,13 @@ export function consolePlanRoutes(app: FastifyInstance, deps: ConsoleApiDeps) {
       schema: {
         tags,
         summary: 'Change a plan, or disable it (disabled: true) so it takes no new sessions',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+        params: integerIdParams,
         body: settings,
       },
     },
     async (request) => {
       const id = (request.params as { id: number }).id;
-      const plan = (await deps.plans.listAll()).find((p) => p.id === id);
-      if (!plan) throw new ShirenError('not_found', `no plan ${id}`);
+      const plan = await planOf(id);
       return deps.plans.update(plan.appId, id, request.body as PlanInput, actorOf(consoleCtx(request)));
     },
   );
@@ -95,7 +101,7 @@ export function consolePlanRoutes(app: FastifyInstance, deps: ConsoleApiDeps) {
           'A real session of the plan, marked preview: it is recorded and shown in the records, but statistics and ' +
           'alert rules leave it out. What the plan needs at creation is given here: identity (preset plans), ' +
           'referenceImage (uploaded), previousToken (previous).',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+        params: integerIdParams,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -115,8 +121,7 @@ export function consolePlanRoutes(app: FastifyInstance, deps: ConsoleApiDeps) {
     async (request) => {
       if (!deps.sessions) throw new ShirenError('not_supported', 'previews are not available in this server');
       const id = (request.params as { id: number }).id;
-      const plan = (await deps.plans.listAll()).find((p) => p.id === id);
-      if (!plan) throw new ShirenError('not_found', `no plan ${id}`);
+      const plan = await planOf(id);
       const body = (request.body ?? {}) as { identity?: { name: string; idNumber: string } } & Record<string, string>;
       const actor = actorOf(consoleCtx(request));
       const s = await deps.sessions.create(

@@ -6,9 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../../auth/console-auth.js';
 import type { StrategyService } from '../../verify/strategies.js';
 import { consoleCtx } from './console-api.js';
+import { deleteByIdRoute, integerIdParams } from './console-route-parts.js';
 
 const tags = ['console'];
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 const body = {
   type: 'object',
   description:
@@ -37,18 +37,16 @@ export function consoleStrategyRoutes(app: FastifyInstance, deps: { strategies: 
     '/strategies/:id',
     {
       config: { consoleAccess: 'operate' },
-      schema: { tags, summary: 'Change an attempt limit ({"enabled":false} pauses it)', params: idParams, body },
+      schema: { tags, summary: 'Change an attempt limit ({"enabled":false} pauses it)', params: integerIdParams, body },
     },
     async (request) =>
       deps.strategies.update((request.params as { id: number }).id, request.body, actorOf(consoleCtx(request))),
   );
 
-  app.delete(
+  deleteByIdRoute(
+    app,
     '/strategies/:id',
-    { config: { consoleAccess: 'operate' }, schema: { tags, summary: 'Delete an attempt limit', params: idParams } },
-    async (request, reply) => {
-      await deps.strategies.remove((request.params as { id: number }).id, actorOf(consoleCtx(request)));
-      return reply.code(204).send();
-    },
+    { access: 'operate', tags, summary: 'Delete an attempt limit' },
+    (id, actor) => deps.strategies.remove(id, actor),
   );
 }

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../../auth/console-auth.js';
 import type { WhitelistInput, WhitelistService } from '../../verify/whitelist.js';
 import { consoleCtx } from './console-api.js';
+import { deleteByIdRoute } from './console-route-parts.js';
 
 const tags = ['console'];
 
@@ -66,19 +67,10 @@ export function consoleWhitelistRoutes(app: FastifyInstance, deps: { whitelist: 
     async (request) => deps.whitelist.add(request.body as WhitelistInput, actorOf(consoleCtx(request))),
   );
 
-  app.delete(
+  deleteByIdRoute(
+    app,
     '/whitelist/:id',
-    {
-      config: { consoleAccess: 'operate' },
-      schema: {
-        tags,
-        summary: 'Remove a whitelist entry (deleted for real)',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
-      },
-    },
-    async (request, reply) => {
-      await deps.whitelist.remove((request.params as { id: number }).id, actorOf(consoleCtx(request)));
-      return reply.code(204).send();
-    },
+    { access: 'operate', tags, summary: 'Remove a whitelist entry (deleted for real)' },
+    (id, actor) => deps.whitelist.remove(id, actor),
   );
 }
