@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import cloudauth, {
+import {
   BankMetaVerifyRequest,
   CredentialVerifyRequest,
   Id2MetaPeriodVerifyRequest,
@@ -30,7 +30,6 @@ import cloudauth, {
   VehicleQueryRequest,
 } from '@alicloud/cloudauth20190307';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
-import { Config } from '@alicloud/openapi-client';
 import * as $dara from '@darabonba/typescript';
 import type { FastifyInstance } from 'fastify';
 import { REPO_ROOT, tempDir, testConfig } from '../../../test/helpers.js';
@@ -43,9 +42,7 @@ import { LI, md5Id, md5Name, NOBODY, WANG, ZHANG } from '../../verify/identity/t
 import type { FaceService } from '../../verify/face-service.js';
 import { createPlanService } from '../../verify/plans.js';
 import { identityRoutes } from '../native/identity-routes.js';
-
-const Client = cloudauth.default;
-type CloudauthClient = InstanceType<typeof Client>;
+import { sdkClient, type CloudauthClient, type SignatureMode } from './sdk-test-client.js';
 
 // A "JPEG" is FF D8 FF + a label; the fake face engine says two photos match when the labels' people are equal.
 const jpeg = (label: string) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from(label)]);
@@ -66,17 +63,7 @@ describe('Cloudauth identity Actions with the official SDK', () => {
   let upstreamUrl: string;
   const upstreamSeen: { authorization?: string; body: Record<string, unknown> }[] = [];
 
-  const client = (mode: 'acs3' | 'rpc'): CloudauthClient =>
-    new Client(
-      new Config({
-        accessKeyId: key.accessKeyId,
-        accessKeySecret: key.accessKeySecret,
-        endpoint: `127.0.0.1:${port}`,
-        protocol: 'HTTP',
-        readTimeout: 60_000, // the SDK's 3 s default is shorter than a busy 2-core machine needs
-        ...(mode === 'rpc' ? { signatureAlgorithm: 'v2' } : {}),
-      }) as ConstructorParameters<typeof Client>[0],
-    );
+  const client = (mode: SignatureMode): CloudauthClient => sdkClient(key, port, { mode });
 
   /** An Action the SDK has no method for, through the SDK's signer and transport. */
   async function call(c: CloudauthClient, action: string, body: Record<string, string>) {
