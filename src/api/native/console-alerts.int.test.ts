@@ -46,7 +46,7 @@ for (const backend of BACKENDS) {
     let clock = new Date('2026-06-01T08:00:00Z');
     const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
 
-    const { call } = consoleClient({ app: () => app, ip: '203.0.113.10' });
+    const { call, assertInvalidFields } = consoleClient({ app: () => app, ip: '203.0.113.10' });
 
     /** A finished session of a plan (finished at the clock), optionally with one attempt from an address digest. */
     async function finished(planId: number, passed: boolean, ipDigest: string | null = null) {
@@ -172,12 +172,7 @@ for (const backend of BACKENDS) {
         [{ ...rule, color: 'red' }, 'color'],
         [{ kind: 'volume_above', threshold: 1, windowMinutes: 1 }, 'name'],
       ];
-      for (const [body, field] of cases) {
-        const res = await call('POST', '/v1/console/alerts/rules', { as: admin, body });
-        assert.equal(res.statusCode, 400, `${field}: ${res.body}`);
-        assert.equal(res.json().error.code, 'invalid_request');
-        assert.equal(res.json().error.details.field, field, res.body);
-      }
+      await assertInvalidFields('POST', '/v1/console/alerts/rules', admin, cases);
       const noCsrfDelete = await call('DELETE', '/v1/console/alerts/rules/1', { as: admin, csrf: null });
       assert.equal(noCsrfDelete.statusCode, 403);
 

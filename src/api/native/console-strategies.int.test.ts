@@ -75,7 +75,7 @@ for (const backend of BACKENDS) {
     let clock = new Date('2026-06-01T08:00:00Z');
     const advance = (minutes: number) => (clock = new Date(clock.getTime() + minutes * MINUTE));
 
-    const { call } = consoleClient({ app: () => app, ip: '192.0.2.10' });
+    const { call, assertGuarded, assertInvalidFields } = consoleClient({ app: () => app, ip: '192.0.2.10' });
 
     async function rule(body: Record<string, unknown>, as: Signed = operator) {
       const res = await call('POST', '/v1/console/strategies', { as, body });
@@ -152,12 +152,12 @@ for (const backend of BACKENDS) {
 
     test('auditors list but may not change; CSRF required; invalid rules name the field; changes audited', async () => {
       const body = { dimension: 'ip', maxCount: 5, windowMinutes: 10 };
-      const byAuditor = await call('POST', '/v1/console/strategies', { as: auditor, body });
-      assert.equal(byAuditor.statusCode, 403, byAuditor.body);
-      assert.equal(byAuditor.json().error.details.requires, 'operate');
-      const noCsrf = await call('POST', '/v1/console/strategies', { as: admin, body, csrf: null });
-      assert.equal(noCsrf.statusCode, 403);
-      assert.equal(noCsrf.json().error.details.csrf, 'invalid');
+      await assertGuarded('POST', '/v1/console/strategies', {
+        body,
+        denied: auditor,
+        requires: 'operate',
+        allowed: admin,
+      });
       const cases: [Record<string, unknown>, string][] = [
         [{ ...body, dimension: 'phone' }, 'dimension'],
         [{ maxCount: 5, windowMinutes: 10 }, 'dimension'],
@@ -172,12 +172,7 @@ for (const backend of BACKENDS) {
         [{ ...body, enabled: 'yes' }, 'enabled'],
         [{ ...body, perHour: 3 }, 'perHour'],
       ];
-      for (const [b, field] of cases) {
-        const res = await call('POST', '/v1/console/strategies', { as: admin, body: b });
-        assert.equal(res.statusCode, 400, `${field}: ${res.body}`);
-        assert.equal(res.json().error.code, 'invalid_request');
-        assert.equal(res.json().error.details.field, field, res.body);
-      }
+      await assertInvalidFields('POST', '/v1/console/strategies', admin, cases);
       assert.equal((await call('GET', '/v1/console/strategies', { as: auditor })).json().strategies.length, 0);
 
       const r = await rule({ ...body, planId: openPlan });

@@ -61,7 +61,39 @@ export function consoleClient(setup: { app: () => FastifyInstance; ip: string; b
     return { cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: res.json().csrfToken };
   }
 
-  return { call, signIn };
+  /**
+   * A change (`method` `url` with `body`) refused to `denied` (403, details.requires `requires`) and, without its CSRF
+   * token, to `allowed` (403, details.csrf invalid).
+   */
+  async function assertGuarded(
+    method: string,
+    url: string,
+    g: { body?: unknown; denied: Signed; requires: string; allowed: Signed },
+  ): Promise<void> {
+    const byDenied = await call(method, url, { as: g.denied, body: g.body });
+    assert.equal(byDenied.statusCode, 403, byDenied.body);
+    assert.equal(byDenied.json().error.details.requires, g.requires);
+    const noCsrf = await call(method, url, { as: g.allowed, body: g.body, csrf: null });
+    assert.equal(noCsrf.statusCode, 403);
+    assert.equal(noCsrf.json().error.details.csrf, 'invalid');
+  }
+
+  /** Each body of `cases` sent as `as` answers 400 invalid_request naming its field in details.field. */
+  async function assertInvalidFields(
+    method: string,
+    url: string,
+    as: Signed,
+    cases: readonly (readonly [body: unknown, field: string])[],
+  ): Promise<void> {
+    for (const [body, field] of cases) {
+      const res = await call(method, url, { as, body });
+      assert.equal(res.statusCode, 400, `${field} ${JSON.stringify(body)}: ${res.body}`);
+      assert.equal(res.json().error.code, 'invalid_request');
+      assert.equal(res.json().error.details.field, field, res.body);
+    }
+  }
+
+  return { call, signIn, assertGuarded, assertInvalidFields };
 }
 
 /** The console origin of the test apps (SHIREN_PUBLIC_URL and the session engine's publicUrl). */

@@ -35,7 +35,7 @@ for (const backend of BACKENDS) {
     let otherAppPlan: number;
     let clock = new Date('2026-06-01T08:00:00Z');
 
-    const { call } = consoleClient({ app: () => app, ip: '192.0.2.10' });
+    const { call, assertGuarded, assertInvalidFields } = consoleClient({ app: () => app, ip: '192.0.2.10' });
 
     async function add(as: Signed, body: Record<string, unknown>) {
       const res = await call('POST', '/v1/console/whitelist', { as, body });
@@ -104,12 +104,12 @@ for (const backend of BACKENDS) {
 
     test('auditors list but may not change; CSRF required; invalid entries name the field', async () => {
       const body = { planId: planA, idNumber: OTHER.idNumber, validDays: 30 };
-      const byAuditor = await call('POST', '/v1/console/whitelist', { as: auditor, body });
-      assert.equal(byAuditor.statusCode, 403, byAuditor.body);
-      assert.equal(byAuditor.json().error.details.requires, 'operate');
-      const noCsrf = await call('POST', '/v1/console/whitelist', { as: admin, body, csrf: null });
-      assert.equal(noCsrf.statusCode, 403);
-      assert.equal(noCsrf.json().error.details.csrf, 'invalid');
+      await assertGuarded('POST', '/v1/console/whitelist', {
+        body,
+        denied: auditor,
+        requires: 'operate',
+        allowed: admin,
+      });
       const none = await run(appId, planA, OTHER, 'nobody');
       const cases: [Record<string, unknown>, string][] = [
         [{ ...body, planId: 'x' }, 'planId'],
@@ -129,12 +129,7 @@ for (const backend of BACKENDS) {
         [{ ...body, remark: 'x'.repeat(501) }, 'remark'],
         [{ ...body, remark: 5 }, 'remark'],
       ];
-      for (const [b, field] of cases) {
-        const res = await call('POST', '/v1/console/whitelist', { as: admin, body: b });
-        assert.equal(res.statusCode, 400, `${field}: ${res.body}`);
-        assert.equal(res.json().error.code, 'invalid_request');
-        assert.equal(res.json().error.details.field, field, res.body);
-      }
+      await assertInvalidFields('POST', '/v1/console/whitelist', admin, cases);
       const unknownField = await call('POST', '/v1/console/whitelist', { as: admin, body: { ...body, x: 1 } });
       assert.equal(unknownField.statusCode, 400, unknownField.body);
       assert.equal((await call('GET', '/v1/console/whitelist', { as: auditor })).json().entries.length, 0);
