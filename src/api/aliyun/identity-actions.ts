@@ -18,8 +18,8 @@ import type { CheckKind, ParamType } from '../../verify/identity/types.js';
 import { decodeBase64Image } from '../../verify/sessions.js';
 import { abortWhenClientGone } from '../common/abort.js';
 import { AliyunResultError, RESULT_MESSAGES } from './errors.js';
+import { empty, invalid, type Params } from './params.js';
 
-type Params = Record<string, string>;
 interface Ctx {
   params: Params;
   principal: Principal;
@@ -37,9 +37,6 @@ export interface IdentityActionDeps {
 const MAX_FACE_BYTES = 10 * 1024 * 1024;
 
 const BIZ: Record<CheckOutcome['result'], string> = { consistent: '1', inconsistent: '2', no_record: '3' };
-
-const empty = (name: string) => new AliyunResultError('400', `${RESULT_MESSAGES['400']}: ${name}`);
-const invalid = (message: string) => new AliyunResultError('401', `${RESULT_MESSAGES['401']}: ${message}`);
 
 /** A base64 picture parameter (decodeBase64Image), answered 401 "<field> is not base64" when it is not base64. */
 function base64Image(field: string, value: string): Buffer {

@@ -10,9 +10,8 @@
 import type { Principal } from '../../auth/access-keys.js';
 import type { PlanService, PlanView } from '../../verify/plans.js';
 import type { StatisticsService } from '../../verify/statistics.js';
-import { AliyunResultError, RESULT_MESSAGES } from './errors.js';
+import { empty, invalid, positive, type Params } from './params.js';
 
-type Params = Record<string, string>;
 interface Ctx {
   params: Params;
   principal: Principal;
@@ -28,9 +27,6 @@ export interface StatisticsActionDeps {
 const MAX_PAGE_SIZE = 100;
 const MAX_DAYS = 366;
 const DAY_MS = 86400_000;
-
-const empty = (name: string) => new AliyunResultError('400', `${RESULT_MESSAGES['400']}: ${name}`);
-const invalid = (message: string) => new AliyunResultError('401', `${RESULT_MESSAGES['401']}: ${message}`);
 
 interface WireTime {
   at: Date;
@@ -88,14 +84,6 @@ function zoneOf(offsetMinutes: number): string | undefined {
   const h = offsetMinutes / 60;
   if (h === 0) return 'UTC';
   return h > 0 ? `Etc/GMT-${h}` : `Etc/GMT+${-h}`;
-}
-
-function positive(p: Params, name: string, fallback: number, max: number): number {
-  const raw = p[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw invalid(`${name} must be a positive integer`);
-  if (Number(raw) > max) throw invalid(`${name} must be at most ${max}`);
-  return Number(raw);
 }
 
 interface Item {

@@ -9,9 +9,9 @@ import type { Principal } from '../../auth/access-keys.js';
 import { isShirenError } from '../../errors.js';
 import type { WhitelistEntryView, WhitelistService } from '../../verify/whitelist.js';
 import { AliyunResultError, RESULT_MESSAGES } from './errors.js';
+import { empty, given, invalid, positive, type Params } from './params.js';
 import { parseWireTime } from './statistics-actions.js';
 
-type Params = Record<string, string>;
 interface Ctx {
   params: Params;
   principal: Principal;
@@ -27,10 +27,6 @@ const MAX_PAGE_SIZE = 100;
 const MAX_IDS = 100;
 const BEIJING_MS = 8 * 3600_000;
 
-const empty = (name: string) => new AliyunResultError('400', `${RESULT_MESSAGES['400']}: ${name}`);
-const invalid = (message: string) => new AliyunResultError('401', `${RESULT_MESSAGES['401']}: ${message}`);
-const given = (v: string | undefined): v is string => v !== undefined && v !== '';
-
 function sceneId(p: Params, required: boolean): number | undefined {
   const raw = p.SceneId;
   if (!given(raw)) {
@@ -38,14 +34,6 @@ function sceneId(p: Params, required: boolean): number | undefined {
     return undefined;
   }
   if (!/^\d{1,15}$/.test(raw)) throw invalid('SceneId');
-  return Number(raw);
-}
-
-function positive(p: Params, name: string, fallback: number, max: number): number {
-  const raw = p[name];
-  if (!given(raw)) return fallback;
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw invalid(`${name} must be a positive integer`);
-  if (Number(raw) > max) throw invalid(`${name} must be at most ${max}`);
   return Number(raw);
 }
 
