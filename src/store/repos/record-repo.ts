@@ -102,6 +102,18 @@ function filtered<Q extends AnySelect>(query: Q, f: Omit<RecordFilter, 'limit' |
 
 /** The console's search over verification sessions of every app, newest first, with keyset pagination. */
 export function createRecordRepo(db: Kysely<Database>) {
+  /** The sessions created in [from, to) of the app / plan that count as traffic (statistics and breakdowns). */
+  const traffic = (f: { from: Date; to: Date; appId?: string; planId?: number }) => {
+    let q = db
+      .selectFrom('verify_session as s')
+      .where('s.created_at', '>=', f.from)
+      .where('s.created_at', '<', f.to)
+      // Sessions started from the console's plan preview link are not traffic (docs/console.md "Plans").
+      .where('s.preview', '=', false);
+    if (f.appId !== undefined) q = q.where('s.app_id', '=', f.appId);
+    if (f.planId !== undefined) q = q.where('s.plan_id', '=', f.planId);
+    return q;
+  };
   return {
     async search(f: RecordFilter): Promise<RecordRow[]> {
       let q = filtered(
@@ -141,14 +153,7 @@ export function createRecordRepo(db: Kysely<Database>) {
       f: StatisticsFilter,
     ): Promise<{ buckets: StatisticsBucket[]; codes: { code: string; count: number }[] }> {
       const open = sql<boolean>`x.status in ('created', 'in_progress')`;
-      let base = db
-        .selectFrom('verify_session as s')
-        .where('s.created_at', '>=', f.from)
-        .where('s.created_at', '<', f.to)
-        // Sessions started from the console's plan preview link are not traffic (docs/console.md "Plans").
-        .where('s.preview', '=', false);
-      if (f.appId !== undefined) base = base.where('s.app_id', '=', f.appId);
-      if (f.planId !== undefined) base = base.where('s.plan_id', '=', f.planId);
+      const base = traffic(f);
       // Truncate per row, format per bucket: the inner query keeps only what the counts need.
       const inner = base.select([
         sql<Date>`date_trunc(${f.unit}, s.created_at at time zone ${f.timeZone})`.as('b'),
@@ -213,13 +218,7 @@ export function createRecordRepo(db: Kysely<Database>) {
           else 'other' end`,
         reason: sql<string>`coalesce(${code}, case when ${expired} then 'session_expired' else 'open' end)`,
       } as const;
-      let q = db
-        .selectFrom('verify_session as s')
-        .where('s.created_at', '>=', f.from)
-        .where('s.created_at', '<', f.to)
-        .where('s.preview', '=', false);
-      if (f.appId !== undefined) q = q.where('s.app_id', '=', f.appId);
-      if (f.planId !== undefined) q = q.where('s.plan_id', '=', f.planId);
+      const q = traffic(f);
       const hasIdentity = f.by === 'province' ? sql<boolean>`s.identity_number_digest is not null` : sql<boolean>`true`;
       const rows = await q
         .select([
