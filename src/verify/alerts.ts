@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ShirenError } from '../errors.js';
+import { checkUrl, invalidField } from './plans.js';
 import type { Keyring } from '../store/secret-box.js';
 import type { AlertRepo, AlertRuleValues } from '../store/repos/alert-repo.js';
 import type { AuditRepo } from '../store/repos/audit-repo.js';
@@ -83,28 +84,10 @@ export interface AlertEventView {
   nextDeliveryAt: string | null;
 }
 
-function bad(field: string, message: string): ShirenError {
-  return new ShirenError('invalid_request', `${field}: ${message}`, { details: { field } });
-}
-
 function checkNumber(field: string, v: unknown, min: number, max: number, integer: boolean): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v)))
-    throw bad(field, `must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+    throw invalidField(field, `must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
   return v;
-}
-
-export function checkWebhookUrl(v: unknown): string | null {
-  if (v === null) return null;
-  if (typeof v !== 'string' || v.length > 2048)
-    throw bad('webhookUrl', 'must be an http(s) URL of at most 2048 characters');
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    throw bad('webhookUrl', 'must be an absolute http(s) URL');
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad('webhookUrl', 'must be an http(s) URL');
-  return u.toString();
 }
 
 /** Validates a full rule (create) or a change (base = the stored rule); returns the columns and a new secret. */
@@ -115,17 +98,17 @@ export function validateRule(
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw new ShirenError('invalid_request', 'the rule must be a JSON object');
   for (const k of Object.keys(input))
-    if (!INPUT_FIELDS.has(k)) throw bad(k, `unknown field (allowed: ${[...INPUT_FIELDS].join(', ')})`);
+    if (!INPUT_FIELDS.has(k)) throw invalidField(k, `unknown field (allowed: ${[...INPUT_FIELDS].join(', ')})`);
   const pick = <T>(v: unknown, fallback: T | undefined, field: string): unknown => {
     if (v !== undefined) return v;
-    if (fallback === undefined) throw bad(field, 'is required');
+    if (fallback === undefined) throw invalidField(field, 'is required');
     return fallback;
   };
   const name = pick(input.name, base?.name, 'name');
   if (typeof name !== 'string' || name.trim().length === 0 || name.length > 100)
-    throw bad('name', 'must be a text of 1 to 100 characters');
+    throw invalidField('name', 'must be a text of 1 to 100 characters');
   const kind = pick(input.kind, base?.kind, 'kind');
-  if (!ALERT_KINDS.includes(kind as AlertKind)) throw bad('kind', `must be one of ${ALERT_KINDS.join(', ')}`);
+  if (!ALERT_KINDS.includes(kind as AlertKind)) throw invalidField('kind', `must be one of ${ALERT_KINDS.join(', ')}`);
   const k = kind as AlertKind;
   const threshold =
     k === 'pass_rate_below'
@@ -149,23 +132,27 @@ export function validateRule(
     );
   } else {
     if (input.minSessions !== undefined && input.minSessions !== 0)
-      throw bad('minSessions', 'applies to pass_rate_below rules only');
+      throw invalidField('minSessions', 'applies to pass_rate_below rules only');
     minSessions = 0;
   }
   const planId = input.planId !== undefined ? input.planId : (base?.plan_id ?? null);
   if (planId !== null) checkNumber('planId', planId, 1, 2 ** 31 - 1, true);
-  const webhookUrl = checkWebhookUrl(input.webhookUrl !== undefined ? input.webhookUrl : (base?.webhook_url ?? null));
+  const webhookUrl = checkUrl(
+    'webhookUrl',
+    input.webhookUrl !== undefined ? input.webhookUrl : (base?.webhook_url ?? null),
+  );
   let secret: string | null | undefined;
   if (input.webhookSecret !== undefined) {
     const s = input.webhookSecret;
     if (s !== null && (typeof s !== 'string' || s.length < 16 || s.length > 128))
-      throw bad('webhookSecret', 'must be a text of 16 to 128 characters');
+      throw invalidField('webhookSecret', 'must be a text of 16 to 128 characters');
     secret = s as string | null;
   }
   if (webhookUrl === null) secret = null;
-  else if (secret === null) throw bad('webhookSecret', 'a webhook is always signed: give a secret or leave it out');
+  else if (secret === null)
+    throw invalidField('webhookSecret', 'a webhook is always signed: give a secret or leave it out');
   const enabled = input.enabled !== undefined ? input.enabled : (base?.enabled ?? true);
-  if (typeof enabled !== 'boolean') throw bad('enabled', 'must be true or false');
+  if (typeof enabled !== 'boolean') throw invalidField('enabled', 'must be true or false');
   return {
     values: {
       name: name.trim(),

@@ -12,6 +12,7 @@ import type { BlacklistRepo } from '../store/repos/blacklist-repo.js';
 import type { Keyring } from '../store/secret-box.js';
 import type { BlacklistEntryRow, BlacklistKind } from '../store/schema.js';
 import { maskIdNumber, normaliseIdentity } from './identity.js';
+import { invalidField } from './plans.js';
 import { CLIENT_IP_PURPOSE, DEVICE_ID_PATTERN, DEVICE_PURPOSE, IDENTITY_PURPOSE } from './sessions.js';
 
 /** The keyring digest purposes, identical to the ones src/verify/sessions.ts stores on sessions. */
@@ -49,9 +50,6 @@ export interface BlacklistEntryView {
   active: boolean;
 }
 
-const invalid = (field: string, message: string) =>
-  new ShirenError('invalid_request', `${field}: ${message}`, { details: { field } });
-
 /** "203.0.113.7" → "203.0.113.*"; IPv6: the first four groups kept ("2001:db8:1:2:*"). */
 export function maskIp(ip: string): string {
   if (net.isIPv4(ip)) return ip.split('.').slice(0, 3).join('.') + '.*';
@@ -79,11 +77,11 @@ export function blacklistDigest(
     let digest: string;
     if (DIGEST_PATTERN.test(v)) digest = v;
     else if (DEVICE_ID_PATTERN.test(v.toLowerCase())) digest = keyring.digest(DEVICE_PURPOSE, v.toLowerCase());
-    else throw invalid('value', "must be a device digest as the record detail shows it, or the page's device id");
+    else throw invalidField('value', "must be a device digest as the record detail shows it, or the page's device id");
     return { digest, masked: maskDevice(digest) };
   }
   const ip = v.toLowerCase();
-  if (net.isIP(ip) === 0) throw invalid('value', 'must be an IPv4 or IPv6 address');
+  if (net.isIP(ip) === 0) throw invalidField('value', 'must be an IPv4 or IPv6 address');
   return { digest: keyring.digest(BLACKLIST_PURPOSES.ip, ip), masked: maskIp(ip) };
 }
 
@@ -128,23 +126,23 @@ export function createBlacklistService(deps: {
     async add(input: BlacklistInput, actor: string): Promise<BlacklistEntryView> {
       const t = now();
       if (typeof input.kind !== 'string' || !KINDS.includes(input.kind as BlacklistKind))
-        throw invalid('kind', 'must be id_number, ip or device');
+        throw invalidField('kind', 'must be id_number, ip or device');
       const kind = input.kind as BlacklistKind;
       const { digest, masked } = blacklistDigest(deps.keyring, kind, input.value);
       let appId: string | null = null;
       if (input.appId !== undefined && input.appId !== null) {
         if (typeof input.appId !== 'string' || !(await deps.apps.findById(input.appId)))
-          throw invalid('appId', 'no such app');
+          throw invalidField('appId', 'no such app');
         appId = input.appId;
       }
       if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > 500))
-        throw invalid('reason', 'at most 500 characters');
+        throw invalidField('reason', 'at most 500 characters');
       const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
       let expiresAt: Date | null = null;
       if (input.expiresAt !== undefined && input.expiresAt !== null) {
         const d = typeof input.expiresAt === 'string' ? new Date(input.expiresAt) : new Date(NaN);
-        if (Number.isNaN(d.getTime())) throw invalid('expiresAt', 'must be an ISO 8601 date-time');
-        if (d.getTime() <= t.getTime()) throw invalid('expiresAt', 'must be in the future');
+        if (Number.isNaN(d.getTime())) throw invalidField('expiresAt', 'must be an ISO 8601 date-time');
+        if (d.getTime() <= t.getTime()) throw invalidField('expiresAt', 'must be in the future');
         expiresAt = d;
       }
       const row = await deps.blacklist.insert({

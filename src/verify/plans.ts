@@ -104,26 +104,28 @@ export interface NewPlanDefaults {
   mediaRetentionHours: number;
 }
 
-function bad(field: string, message: string): ShirenError {
-  return new ShirenError('invalid_request', `${field}: ${message}`, { details: { field } });
+/** 400 invalid_request naming the field (details.field, plus any other details) — the console services' one helper. */
+export function invalidField(field: string, message: string, details: Record<string, unknown> = {}): ShirenError {
+  return new ShirenError('invalid_request', `${field}: ${message}`, { details: { field, ...details } });
 }
 
-function checkInt(field: string, v: unknown, min: number, max: number): number {
+export function checkInt(field: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-    throw bad(field, `must be a whole number from ${min} to ${max}`);
+    throw invalidField(field, `must be a whole number from ${min} to ${max}`);
   return v;
 }
 
-function checkUrl(field: string, v: unknown): string | null {
+export function checkUrl(field: string, v: unknown): string | null {
   if (v === null) return null;
-  if (typeof v !== 'string' || v.length > 2048) throw bad(field, 'must be an http(s) URL of at most 2048 characters');
+  if (typeof v !== 'string' || v.length > 2048)
+    throw invalidField(field, 'must be an http(s) URL of at most 2048 characters');
   let u: URL;
   try {
     u = new URL(v);
   } catch {
-    throw bad(field, 'must be an absolute http(s) URL');
+    throw invalidField(field, 'must be an absolute http(s) URL');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad(field, 'must be an http(s) URL');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalidField(field, 'must be an http(s) URL');
   return u.toString();
 }
 
@@ -211,63 +213,72 @@ function resolveSettings(base: PlanView | undefined, input: PlanInput, defaults:
   };
 
   if (typeof s.name !== 'string' || s.name.trim().length === 0 || s.name.length > 100)
-    throw bad('name', 'must be 1–100 characters');
+    throw invalidField('name', 'must be 1–100 characters');
   s.name = s.name.trim();
   if (!LIVENESS_MODES.includes(s.livenessMode))
-    throw bad('livenessMode', `must be one of ${LIVENESS_MODES.join(', ')}`);
+    throw invalidField('livenessMode', `must be one of ${LIVENESS_MODES.join(', ')}`);
   checkInt('actionCount', s.actionCount, 1, 4);
   if (!Array.isArray(s.actionPool) || s.actionPool.length === 0)
-    throw bad('actionPool', `must be a non-empty list of ${ACTIONS.join(', ')}`);
+    throw invalidField('actionPool', `must be a non-empty list of ${ACTIONS.join(', ')}`);
   for (const a of s.actionPool)
-    if (!(ACTIONS as readonly string[]).includes(a)) throw bad('actionPool', `unknown action ${JSON.stringify(a)}`);
-  if (new Set(s.actionPool).size !== s.actionPool.length) throw bad('actionPool', 'must not repeat an action');
+    if (!(ACTIONS as readonly string[]).includes(a))
+      throw invalidField('actionPool', `unknown action ${JSON.stringify(a)}`);
+  if (new Set(s.actionPool).size !== s.actionPool.length) throw invalidField('actionPool', 'must not repeat an action');
   if (s.livenessMode === 'action' && s.actionPool.length < s.actionCount)
-    throw bad('actionPool', `must hold at least actionCount (${s.actionCount}) actions`);
+    throw invalidField('actionPool', `must hold at least actionCount (${s.actionCount}) actions`);
   if (!COMPARE_SOURCES.includes(s.compareSource))
-    throw bad('compareSource', `must be one of ${COMPARE_SOURCES.join(', ')}`);
+    throw invalidField('compareSource', `must be one of ${COMPARE_SOURCES.join(', ')}`);
   if (!IDENTITY_INPUTS.includes(s.identityInput))
-    throw bad('identityInput', `must be one of ${IDENTITY_INPUTS.join(', ')}`);
+    throw invalidField('identityInput', `must be one of ${IDENTITY_INPUTS.join(', ')}`);
   if (s.compareSource === 'registry' && s.identityInput === 'none')
-    throw bad('identityInput', 'compareSource registry finds the photo by the name and ID number: use user or preset');
+    throw invalidField(
+      'identityInput',
+      'compareSource registry finds the photo by the name and ID number: use user or preset',
+    );
   if (!IDENTITY_PROVIDERS.includes(s.identityProvider))
-    throw bad('identityProvider', `must be one of ${IDENTITY_PROVIDERS.join(', ')}`);
+    throw invalidField('identityProvider', `must be one of ${IDENTITY_PROVIDERS.join(', ')}`);
 
   if (input.threshold !== undefined) {
     const t = input.threshold as { score?: unknown; far?: unknown };
-    if (t === null || typeof t !== 'object') throw bad('threshold', 'must be {"score": 0–100} or {"far": "1e-4"}');
-    if (t.score !== undefined && t.far !== undefined) throw bad('threshold', 'give either score or far, not both');
+    if (t === null || typeof t !== 'object')
+      throw invalidField('threshold', 'must be {"score": 0–100} or {"far": "1e-4"}');
+    if (t.score !== undefined && t.far !== undefined)
+      throw invalidField('threshold', 'give either score or far, not both');
     if (t.far !== undefined) {
       if (typeof t.far !== 'string' || !(t.far in FAR_SCORES))
-        throw bad('threshold.far', `must be one of ${Object.keys(FAR_SCORES).join(', ')}`);
+        throw invalidField('threshold.far', `must be one of ${Object.keys(FAR_SCORES).join(', ')}`);
       s.thresholdScore = FAR_SCORES[t.far as FarLevel];
     } else if (t.score !== undefined) {
       if (typeof t.score !== 'number' || !Number.isFinite(t.score) || t.score < 0 || t.score > 100)
-        throw bad('threshold.score', 'must be a number from 0 to 100');
+        throw invalidField('threshold.score', 'must be a number from 0 to 100');
       s.thresholdScore = t.score;
-    } else throw bad('threshold', 'must be {"score": 0–100} or {"far": "1e-4"}');
+    } else throw invalidField('threshold', 'must be {"score": 0–100} or {"far": "1e-4"}');
   }
   if (
     s.passiveLivenessThreshold !== null &&
     (typeof s.passiveLivenessThreshold !== 'number' ||
       !(s.passiveLivenessThreshold >= 0 && s.passiveLivenessThreshold <= 1))
   )
-    throw bad('passiveLivenessThreshold', 'must be a number from 0 to 1, or null (report only)');
+    throw invalidField('passiveLivenessThreshold', 'must be a number from 0 to 1, or null (report only)');
   checkInt('maxAttempts', s.maxAttempts, 1, 20);
-  if (typeof s.invalidateOnFailure !== 'boolean') throw bad('invalidateOnFailure', 'must be true or false');
+  if (typeof s.invalidateOnFailure !== 'boolean') throw invalidField('invalidateOnFailure', 'must be true or false');
   s.successUrl = checkUrl('successUrl', s.successUrl);
   s.failureUrl = checkUrl('failureUrl', s.failureUrl);
   s.callbackUrl = checkUrl('callbackUrl', s.callbackUrl);
   checkInt('resultRetentionHours', s.resultRetentionHours, 1, MAX_RETENTION_HOURS);
   checkInt('mediaRetentionHours', s.mediaRetentionHours, 0, MAX_RETENTION_HOURS);
   if (s.mediaRetentionHours > s.resultRetentionHours)
-    throw bad('mediaRetentionHours', 'cannot exceed resultRetentionHours (images are deleted with the result)');
+    throw invalidField(
+      'mediaRetentionHours',
+      'cannot exceed resultRetentionHours (images are deleted with the result)',
+    );
   if (input.callbackSecret !== undefined) {
     if (
       typeof input.callbackSecret !== 'string' ||
       input.callbackSecret.length < 16 ||
       input.callbackSecret.length > 128
     )
-      throw bad('callbackSecret', 'must be 16–128 characters');
+      throw invalidField('callbackSecret', 'must be 16–128 characters');
   }
   return s;
 }

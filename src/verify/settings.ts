@@ -12,12 +12,18 @@
  * after a change made by this process, so several processes on one database converge within 30 s.
  */
 import { IMAGE_FETCH_TIMEOUT_RANGE, isAllowHostEntry, type Config, type SettingName as EnvName } from '../config.js';
-import { ShirenError } from '../errors.js';
 import type { ConsoleSettingRepo } from '../store/repos/console-setting-repo.js';
 import type { Transactor } from '../store/repos/index.js';
 import type { ConsoleSettingRow } from '../store/schema.js';
 import type { FetchPolicy } from './image-source.js';
-import { FAR_SCORES, MAX_RETENTION_HOURS, PLAN_DEFAULTS, type FarLevel, type NewPlanDefaults } from './plans.js';
+import {
+  FAR_SCORES,
+  invalidField,
+  MAX_RETENTION_HOURS,
+  PLAN_DEFAULTS,
+  type FarLevel,
+  type NewPlanDefaults,
+} from './plans.js';
 
 /** The values, by key. */
 export interface SettingValues {
@@ -91,9 +97,6 @@ export interface SettingsUpdate {
   reset?: unknown;
 }
 
-const invalid = (field: string, message: string, extra: Record<string, unknown> = {}) =>
-  new ShirenError('invalid_request', `${field}: ${message}`, { details: { field, ...extra } });
-
 const isKey = (k: string): k is SettingKey => Object.hasOwn(SETTING_DEFINITIONS, k);
 
 /** Validates one value with the rules config.ts applies to the same setting; returns it normalised. */
@@ -104,34 +107,35 @@ export function checkSetting(key: SettingKey, v: unknown): unknown {
   switch (d.type) {
     case 'hours':
     case 'milliseconds':
-      if (!wholeInRange(v)) throw invalid(key, `must be a whole number ${range()}`);
+      if (!wholeInRange(v)) throw invalidField(key, `must be a whole number ${range()}`);
       return v;
     case 'hoursOrNull':
-      if (v !== null && !wholeInRange(v)) throw invalid(key, `must be a whole number ${range()}, or null (no limit)`);
+      if (v !== null && !wholeInRange(v))
+        throw invalidField(key, `must be a whole number ${range()}, or null (no limit)`);
       return v;
     case 'far':
       if (typeof v !== 'string' || !d.options!.includes(v))
-        throw invalid(key, `must be one of ${d.options!.join(', ')}`);
+        throw invalidField(key, `must be one of ${d.options!.join(', ')}`);
       return v;
     case 'ratioOrNull':
       if (v !== null && (typeof v !== 'number' || !(v >= 0 && v <= 1)))
-        throw invalid(key, 'must be a number from 0 to 1, or null (report only)');
+        throw invalidField(key, 'must be a number from 0 to 1, or null (report only)');
       return v;
     case 'boolean':
-      if (typeof v !== 'boolean') throw invalid(key, 'must be true or false');
+      if (typeof v !== 'boolean') throw invalidField(key, 'must be true or false');
       return v;
     case 'hosts': {
-      if (!Array.isArray(v)) throw invalid(key, 'must be a list of host names');
+      if (!Array.isArray(v)) throw invalidField(key, 'must be a list of host names');
       const out: string[] = [];
       for (const raw of v) {
-        if (typeof raw !== 'string') throw invalid(key, 'must be a list of host names');
+        if (typeof raw !== 'string') throw invalidField(key, 'must be a list of host names');
         const h = raw.trim().toLowerCase();
         if (h === '') continue;
         if (h.length > 255 || !isAllowHostEntry(h))
-          throw invalid(key, `${JSON.stringify(raw)} is not a host name`, { value: raw.slice(0, 300) });
+          throw invalidField(key, `${JSON.stringify(raw)} is not a host name`, { value: raw.slice(0, 300) });
         if (!out.includes(h)) out.push(h);
       }
-      if (out.length > MAX_HOSTS) throw invalid(key, `at most ${MAX_HOSTS} host names`);
+      if (out.length > MAX_HOSTS) throw invalidField(key, `at most ${MAX_HOSTS} host names`);
       return out;
     }
   }
@@ -140,7 +144,7 @@ export function checkSetting(key: SettingKey, v: unknown): unknown {
 /** Rules between settings, checked on the values as they would be after a change. */
 function checkTogether(v: SettingValues) {
   if (v['retention.defaultMediaHours'] > v['retention.defaultResultHours'])
-    throw invalid(
+    throw invalidField(
       'retention.defaultMediaHours',
       'cannot exceed retention.defaultResultHours (images are deleted with the result)',
     );
@@ -302,21 +306,21 @@ export function createSettingsService(deps: SettingsServiceDeps) {
      * settings.update with each changed key's old and new value (none of them is personal data).
      */
     async update(input: SettingsUpdate, actor: string): Promise<{ settings: SettingView[]; refreshSeconds: number }> {
-      if (input === null || typeof input !== 'object') throw invalid('values', 'must be an object of key → value');
+      if (input === null || typeof input !== 'object') throw invalidField('values', 'must be an object of key → value');
       const values = input.values ?? {};
       if (values === null || typeof values !== 'object' || Array.isArray(values))
-        throw invalid('values', 'must be an object of key → value');
+        throw invalidField('values', 'must be an object of key → value');
       const reset = input.reset ?? [];
       if (!Array.isArray(reset) || !reset.every((k) => typeof k === 'string'))
-        throw invalid('reset', 'must be a list of setting keys');
+        throw invalidField('reset', 'must be a list of setting keys');
       const set = new Map<SettingKey, unknown>();
       for (const [k, v] of Object.entries(values)) {
-        if (!isKey(k)) throw invalid(k, 'unknown setting', { known: SETTING_KEYS });
+        if (!isKey(k)) throw invalidField(k, 'unknown setting', { known: SETTING_KEYS });
         set.set(k, checkSetting(k, v));
       }
       for (const k of reset as string[]) {
-        if (!isKey(k)) throw invalid(k, 'unknown setting', { known: SETTING_KEYS });
-        if (set.has(k)) throw invalid(k, 'is both set and reset');
+        if (!isKey(k)) throw invalidField(k, 'unknown setting', { known: SETTING_KEYS });
+        if (set.has(k)) throw invalidField(k, 'is both set and reset');
       }
 
       // Read the saved rows afresh (not the cache) so the old values in the audit are the stored ones.

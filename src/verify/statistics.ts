@@ -3,10 +3,10 @@
  * result codes, over a time window, optionally for one app or plan. Counted in the database (one grouped scan of the
  * window, on the created_at index), never by loading rows.
  */
-import { ShirenError } from '../errors.js';
 import type { Repos } from '../store/repos/index.js';
 import type { BreakdownBy, StatisticsBucket, StatisticsFilter } from '../store/repos/record-repo.js';
 import { CAPTURE_CODES, COMPARISON_CODES, LIVENESS_CODES } from './dimensions.js';
+import { invalidField } from './plans.js';
 import { breakdownGroups, BREAKDOWN_BY, passRate, type Breakdown } from './breakdown.js';
 
 export interface StatisticsQuery {
@@ -46,7 +46,7 @@ const MAX_BUCKETS = { hour: 24 * 31, day: 400 } as const;
 const UNIT_MS = { hour: 3600_000, day: 86400_000 } as const;
 
 function bad(field: string, message: string): never {
-  throw new ShirenError('invalid_request', `${field}: ${message}`, { details: { field } });
+  throw invalidField(field, message);
 }
 
 export function validTimeZone(tz: string): boolean {

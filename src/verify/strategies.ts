@@ -17,6 +17,7 @@ import type { AuditRepo } from '../store/repos/audit-repo.js';
 import type { PlanRepo } from '../store/repos/plan-repo.js';
 import type { StrategyRepo, StrategyScope } from '../store/repos/strategy-repo.js';
 import type { ControlStrategyRow, StrategyDimension } from '../store/schema.js';
+import { checkInt, invalidField } from './plans.js';
 
 export const DIMENSIONS: readonly StrategyDimension[] = ['id_number', 'device', 'ip'];
 export const MAX_COUNT = 100_000;
@@ -48,9 +49,6 @@ export interface LimitCheck {
   excludeSessionId?: string;
 }
 
-const invalid = (field: string, message: string) =>
-  new ShirenError('invalid_request', `${field}: ${message}`, { details: { field } });
-
 function view(r: ControlStrategyRow): StrategyView {
   return {
     id: r.id,
@@ -64,12 +62,6 @@ function view(r: ControlStrategyRow): StrategyView {
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
-}
-
-function wholeNumber(field: string, v: unknown, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
-    throw invalid(field, `must be a whole number from 1 to ${max}`);
-  return v;
 }
 
 function humanTime(seconds: number): string {
@@ -92,15 +84,15 @@ export function createStrategyService(deps: {
   /** Validates a full rule (the stored one with a change applied); planId decides the app. */
   async function validate(input: Record<string, unknown>) {
     if (typeof input.dimension !== 'string' || !DIMENSIONS.includes(input.dimension as StrategyDimension))
-      throw invalid('dimension', `must be one of ${DIMENSIONS.join(', ')}`);
-    const maxCount = wholeNumber('maxCount', input.maxCount, MAX_COUNT);
-    const windowMinutes = wholeNumber('windowMinutes', input.windowMinutes, MAX_WINDOW_MINUTES);
+      throw invalidField('dimension', `must be one of ${DIMENSIONS.join(', ')}`);
+    const maxCount = checkInt('maxCount', input.maxCount, 1, MAX_COUNT);
+    const windowMinutes = checkInt('windowMinutes', input.windowMinutes, 1, MAX_WINDOW_MINUTES);
     if (input.enabled !== undefined && typeof input.enabled !== 'boolean')
-      throw invalid('enabled', 'must be true or false');
+      throw invalidField('enabled', 'must be true or false');
     let appId: string | null = null;
     if (input.appId !== undefined && input.appId !== null) {
       if (typeof input.appId !== 'string' || !(await deps.apps.findById(input.appId)))
-        throw invalid('appId', 'no such app');
+        throw invalidField('appId', 'no such app');
       appId = input.appId;
     }
     let planId: number | null = null;
@@ -109,8 +101,9 @@ export function createStrategyService(deps: {
         typeof input.planId === 'number' && Number.isSafeInteger(input.planId)
           ? await deps.plans.findById(input.planId)
           : undefined;
-      if (!plan) throw invalid('planId', 'no such plan');
-      if (appId !== null && plan.app_id !== appId) throw invalid('planId', `plan ${plan.id} is not a plan of ${appId}`);
+      if (!plan) throw invalidField('planId', 'no such plan');
+      if (appId !== null && plan.app_id !== appId)
+        throw invalidField('planId', `plan ${plan.id} is not a plan of ${appId}`);
       planId = plan.id;
       appId = plan.app_id;
     }
@@ -125,9 +118,10 @@ export function createStrategyService(deps: {
   }
 
   function knownFields(input: unknown): Record<string, unknown> {
-    if (!input || typeof input !== 'object' || Array.isArray(input)) throw invalid('body', 'must be a JSON object');
+    if (!input || typeof input !== 'object' || Array.isArray(input))
+      throw invalidField('body', 'must be a JSON object');
     for (const k of Object.keys(input))
-      if (!(FIELDS as readonly string[]).includes(k)) throw invalid(k, 'unknown field');
+      if (!(FIELDS as readonly string[]).includes(k)) throw invalidField(k, 'unknown field');
     return input as Record<string, unknown>;
   }
 

@@ -15,6 +15,7 @@ import type { WhitelistFilter, WhitelistRepo } from '../store/repos/whitelist-re
 import type { Keyring } from '../store/secret-box.js';
 import type { WhitelistEntryRow } from '../store/schema.js';
 import { maskIdNumber, normaliseIdentity } from './identity.js';
+import { invalidField } from './plans.js';
 import { IDENTITY_PURPOSE } from './sessions.js';
 
 const DAY_MS = 86400_000;
@@ -64,9 +65,6 @@ export interface WhitelistQuery {
   limit: number;
   offset?: number;
 }
-
-const invalid = (field: string, message: string) =>
-  new ShirenError('invalid_request', `${field}: ${message}`, { details: { field } });
 
 function view(r: WhitelistEntryRow, at: Date): WhitelistEntryView {
   const created = new Date(r.created_at).toISOString();
@@ -149,15 +147,15 @@ export function createWhitelistService(deps: {
       const t = now();
       const planId = input.planId;
       if (typeof planId !== 'number' || !Number.isSafeInteger(planId) || planId < 1)
-        throw invalid('planId', 'must be a plan id');
+        throw invalidField('planId', 'must be a plan id');
       const plan = await deps.plans.findById(planId);
       if (!plan || (scope.appId !== undefined && plan.app_id !== scope.appId)) {
         if (scope.appId !== undefined) throw new ShirenError('not_found', `no plan ${planId}`);
-        throw invalid('planId', `no plan ${planId}`);
+        throw invalidField('planId', `no plan ${planId}`);
       }
       const given = (v: unknown) => v !== undefined && v !== null && v !== '';
       if (given(input.idNumber) === given(input.certifyId))
-        throw invalid('idNumber', 'give exactly one of idNumber and certifyId');
+        throw invalidField('idNumber', 'give exactly one of idNumber and certifyId');
       let digest: string;
       let masked: string;
       let certifyId: string | null = null;
@@ -168,24 +166,24 @@ export function createWhitelistService(deps: {
       } else {
         const token = input.certifyId;
         if (typeof token !== 'string' || !/^[A-Za-z0-9]{16,64}$/.test(token))
-          throw invalid('certifyId', 'must be a CertifyId (session token)');
+          throw invalidField('certifyId', 'must be a CertifyId (session token)');
         const session = await deps.sessions.findByToken(token);
         if (!session || session.app_id !== plan.app_id)
-          throw invalid('certifyId', "no verification session of the plan's app with this CertifyId");
+          throw invalidField('certifyId', "no verification session of the plan's app with this CertifyId");
         if (!session.identity_number_enc || !session.identity_number_digest)
-          throw invalid('certifyId', 'the session has no ID number');
+          throw invalidField('certifyId', 'the session has no ID number');
         digest = session.identity_number_digest;
         masked = maskIdNumber(identityBox.decryptString(session.identity_number_enc));
         certifyId = token;
       }
       const days = input.validDays;
       if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > MAX_VALID_DAYS)
-        throw invalid('validDays', `must be a whole number of days, 1–${MAX_VALID_DAYS}`);
+        throw invalidField('validDays', `must be a whole number of days, 1–${MAX_VALID_DAYS}`);
       if (input.remark !== undefined && input.remark !== null && typeof input.remark !== 'string')
-        throw invalid('remark', `at most ${MAX_REMARK} characters`);
+        throw invalidField('remark', `at most ${MAX_REMARK} characters`);
       const remark = typeof input.remark === 'string' ? input.remark.trim() : '';
       if ([...remark].length > MAX_REMARK || /\p{Cc}/u.test(remark))
-        throw invalid('remark', `at most ${MAX_REMARK} characters, no control characters`);
+        throw invalidField('remark', `at most ${MAX_REMARK} characters, no control characters`);
       const existing = await deps.whitelist.list({ planId, digest, status: { valid: true, at: t }, limit: 1 });
       if (existing[0])
         throw new ShirenError(

@@ -5,11 +5,11 @@
  * sessions and checks by one number) and masked. Names, mobiles, bank cards, plates and photos are never kept.
  * Records older than CHECK_RECORD_RETENTION_DAYS are deleted by the background job loop.
  */
-import { ShirenError } from '../../errors.js';
 import type { AppRepo } from '../../store/repos/app-repo.js';
 import type { CheckRecordRepo } from '../../store/repos/check-record-repo.js';
 import type { Keyring } from '../../store/secret-box.js';
 import { maskIdNumber, normaliseIdentity } from '../identity.js';
+import { invalidField } from '../plans.js';
 import { IDENTITY_PURPOSE } from '../sessions.js';
 import { CHECK_KINDS } from './types.js';
 
@@ -57,9 +57,6 @@ export interface CheckRecordQuery {
   limit?: number;
 }
 
-const bad = (field: string, message: string) =>
-  new ShirenError('invalid_request', `${field}: ${message}`, { details: { field } });
-
 export function createCheckRecords(deps: {
   repo: CheckRecordRepo;
   apps: Pick<AppRepo, 'findByName'>;
@@ -71,7 +68,7 @@ export function createCheckRecords(deps: {
   const time = (field: string, v: string | undefined) => {
     if (v === undefined || v === '') return undefined;
     const d = new Date(v);
-    if (Number.isNaN(d.getTime())) throw bad(field, 'must be an ISO 8601 time');
+    if (Number.isNaN(d.getTime())) throw invalidField(field, 'must be an ISO 8601 time');
     return d;
   };
 
@@ -96,11 +93,12 @@ export function createCheckRecords(deps: {
     /** The console's search, newest first; `nextBefore` pages. */
     async search(q: CheckRecordQuery): Promise<{ records: CheckRecordView[]; nextBefore: number | null }> {
       const limit = q.limit ?? 50;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw bad('limit', 'must be a whole number 1–200');
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+        throw invalidField('limit', 'must be a whole number 1–200');
       if (q.kind !== undefined && !(CHECK_KINDS as readonly string[]).includes(q.kind))
-        throw bad('kind', `must be one of ${CHECK_KINDS.join(', ')}`);
+        throw invalidField('kind', `must be one of ${CHECK_KINDS.join(', ')}`);
       if (q.result !== undefined && !(RESULTS as readonly string[]).includes(q.result))
-        throw bad('result', `must be one of ${RESULTS.join(', ')}`);
+        throw invalidField('result', `must be one of ${RESULTS.join(', ')}`);
       const from = time('from', q.from);
       const to = time('to', q.to);
       let appId: string | undefined;
