@@ -230,8 +230,7 @@ export function createAlertService(deps: AlertServiceDeps) {
   const box = deps.keyring.box(ALERT_SECRET_PURPOSE);
 
   async function checkPlan(planId: number | null) {
-    if (planId !== null && !(await deps.plans.findById(planId)))
-      throw new ShirenError('invalid_request', `planId: no plan ${planId}`, { details: { field: 'planId' } });
+    if (planId !== null && !(await deps.plans.findById(planId))) throw invalidField('planId', `no plan ${planId}`);
   }
 
   async function measure(rule: AlertRuleRow, at: Date): Promise<Measurement> {
