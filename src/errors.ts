@@ -88,3 +88,8 @@ export class ShirenError extends Error {
 export function isShirenError(err: unknown): err is ShirenError {
   return err instanceof ShirenError;
 }
+
+/** `400 invalid_request` naming the refused field in `details.field` (and the message), as every validator answers. */
+export function invalidField(field: string, message: string, details: Record<string, unknown> = {}): ShirenError {
+  return new ShirenError('invalid_request', `${field}: ${message}`, { details: { field, ...details } });
+}

@@ -13,8 +13,8 @@
  * Addresses are never stored or shown: events carry the first 12 characters of the address digest.
  */
 import { randomBytes } from 'node:crypto';
-import { ShirenError } from '../errors.js';
-import { checkUrl, invalidField } from './plans.js';
+import { ShirenError, invalidField } from '../errors.js';
+import { checkUrl } from './plans.js';
 import type { Keyring } from '../store/secret-box.js';
 import type { AlertRepo, AlertRuleValues } from '../store/repos/alert-repo.js';
 import type { AuditRepo } from '../store/repos/audit-repo.js';

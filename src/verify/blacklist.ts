@@ -5,14 +5,13 @@
  * id), and a masked display value; the raw value is never stored, logged or audited. Every change is audited.
  */
 import net from 'node:net';
-import { ShirenError } from '../errors.js';
+import { ShirenError, invalidField } from '../errors.js';
 import type { AppRepo } from '../store/repos/app-repo.js';
 import type { AuditRepo } from '../store/repos/audit-repo.js';
 import type { BlacklistRepo } from '../store/repos/blacklist-repo.js';
 import type { Keyring } from '../store/secret-box.js';
 import type { BlacklistEntryRow, BlacklistKind } from '../store/schema.js';
 import { maskIdNumber, normaliseIdentity } from './identity.js';
-import { invalidField } from './plans.js';
 import { CLIENT_IP_PURPOSE, DEVICE_ID_PATTERN, DEVICE_PURPOSE, IDENTITY_PURPOSE } from './sessions.js';
 
 /** The keyring digest purposes, identical to the ones src/verify/sessions.ts stores on sessions. */

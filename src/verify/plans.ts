@@ -4,7 +4,7 @@
  * Every setting is validated here; the API and the CLI share this code.
  */
 import { randomBytes } from 'node:crypto';
-import { ShirenError } from '../errors.js';
+import { ShirenError, invalidField } from '../errors.js';
 import type { Keyring } from '../store/secret-box.js';
 import type {
   PlanRow,
@@ -102,11 +102,6 @@ export interface NewPlanDefaults {
   passiveLivenessThreshold: number | null;
   resultRetentionHours: number;
   mediaRetentionHours: number;
-}
-
-/** 400 invalid_request naming the field (details.field, plus any other details) — the console services' one helper. */
-export function invalidField(field: string, message: string, details: Record<string, unknown> = {}): ShirenError {
-  return new ShirenError('invalid_request', `${field}: ${message}`, { details: { field, ...details } });
 }
 
 export function checkInt(field: string, v: unknown, min: number, max: number): number {

@@ -11,19 +11,13 @@
  * It keeps the saved rows in the process and reloads them when they are older than refreshMs (30 s), and at once
  * after a change made by this process, so several processes on one database converge within 30 s.
  */
+import { invalidField } from '../errors.js';
 import { IMAGE_FETCH_TIMEOUT_RANGE, isAllowHostEntry, type Config, type SettingName as EnvName } from '../config.js';
 import type { ConsoleSettingRepo } from '../store/repos/console-setting-repo.js';
 import type { Transactor } from '../store/repos/index.js';
 import type { ConsoleSettingRow } from '../store/schema.js';
 import type { FetchPolicy } from './image-source.js';
-import {
-  FAR_SCORES,
-  invalidField,
-  MAX_RETENTION_HOURS,
-  PLAN_DEFAULTS,
-  type FarLevel,
-  type NewPlanDefaults,
-} from './plans.js';
+import { FAR_SCORES, MAX_RETENTION_HOURS, PLAN_DEFAULTS, type FarLevel, type NewPlanDefaults } from './plans.js';
 
 /** The values, by key. */
 export interface SettingValues {

@@ -3,10 +3,10 @@
  * result codes, over a time window, optionally for one app or plan. Counted in the database (one grouped scan of the
  * window, on the created_at index), never by loading rows.
  */
+import { invalidField } from '../errors.js';
 import type { Repos } from '../store/repos/index.js';
 import type { BreakdownBy, StatisticsBucket, StatisticsFilter } from '../store/repos/record-repo.js';
 import { CAPTURE_CODES, COMPARISON_CODES, LIVENESS_CODES } from './dimensions.js';
-import { invalidField } from './plans.js';
 import { breakdownGroups, BREAKDOWN_BY, passRate, type Breakdown } from './breakdown.js';
 
 export interface StatisticsQuery {

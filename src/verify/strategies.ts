@@ -11,13 +11,13 @@
  * details {limit, windowMinutes, dimension, retryAfterSeconds, strategyId}: the time until the counted event that
  * makes the limit leaves the window. Changes are audited (strategy.create | update | delete).
  */
-import { ShirenError } from '../errors.js';
+import { ShirenError, invalidField } from '../errors.js';
 import type { AppRepo } from '../store/repos/app-repo.js';
 import type { AuditRepo } from '../store/repos/audit-repo.js';
 import type { PlanRepo } from '../store/repos/plan-repo.js';
 import type { StrategyRepo, StrategyScope } from '../store/repos/strategy-repo.js';
 import type { ControlStrategyRow, StrategyDimension } from '../store/schema.js';
-import { checkInt, invalidField } from './plans.js';
+import { checkInt } from './plans.js';
 
 export const DIMENSIONS: readonly StrategyDimension[] = ['id_number', 'device', 'ip'];
 export const MAX_COUNT = 100_000;

@@ -7,7 +7,7 @@
  * purpose "identity", as the sessions store it) and a masked value; the raw number is never stored, logged or audited.
  * Adding and removing are audited; removing deletes the row.
  */
-import { ShirenError } from '../errors.js';
+import { ShirenError, invalidField } from '../errors.js';
 import type { AuditRepo } from '../store/repos/audit-repo.js';
 import type { PlanRepo } from '../store/repos/plan-repo.js';
 import type { SessionRepo } from '../store/repos/session-repo.js';
@@ -15,7 +15,6 @@ import type { WhitelistFilter, WhitelistRepo } from '../store/repos/whitelist-re
 import type { Keyring } from '../store/secret-box.js';
 import type { WhitelistEntryRow } from '../store/schema.js';
 import { maskIdNumber, normaliseIdentity } from './identity.js';
-import { invalidField } from './plans.js';
 import { IDENTITY_PURPOSE } from './sessions.js';
 
 const DAY_MS = 86400_000;

@@ -5,11 +5,11 @@
  * sessions and checks by one number) and masked. Names, mobiles, bank cards, plates and photos are never kept.
  * Records older than CHECK_RECORD_RETENTION_DAYS are deleted by the background job loop.
  */
+import { invalidField } from '../../errors.js';
 import type { AppRepo } from '../../store/repos/app-repo.js';
 import type { CheckRecordRepo } from '../../store/repos/check-record-repo.js';
 import type { Keyring } from '../../store/secret-box.js';
 import { maskIdNumber, normaliseIdentity } from '../identity.js';
-import { invalidField } from '../plans.js';
 import { IDENTITY_PURPOSE } from '../sessions.js';
 import { CHECK_KINDS } from './types.js';
 
