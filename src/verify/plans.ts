@@ -328,6 +328,12 @@ export function createPlanService(deps: PlanServiceDeps) {
       return (await deps.plans.listByApp(appId)).map(planView);
     },
 
+    /** A plan of any app by id (the console's view across apps); undefined if there is none. */
+    async findAny(id: number): Promise<(PlanView & { appId: string }) | undefined> {
+      const row = Number.isSafeInteger(id) && id > 0 ? await deps.plans.findById(id) : undefined;
+      return row && { ...planView(row), appId: row.app_id };
+    },
+
     async listAll(): Promise<(PlanView & { appId: string })[]> {
       return (await deps.plans.listAll()).map((r) => ({ ...planView(r), appId: r.app_id }));
     },

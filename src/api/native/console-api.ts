@@ -60,7 +60,7 @@ export interface ConsoleApiDeps {
   statistics: StatisticsService;
   /** CSV exports of records (routes under /exports); absent, the routes are not registered. */
   exports?: ExportService;
-  plans: Pick<PlanService, 'listAll' | 'create' | 'update'>;
+  plans: Pick<PlanService, 'listAll' | 'create' | 'update' | 'findAny'>;
   audit: AuditRepo;
   /** Alert rules and events (routes under /alerts); absent, the routes are not registered. */
   alerts?: AlertService;

@@ -20,7 +20,7 @@ const settings = {
 
 export function consolePlanRoutes(app: FastifyInstance, deps: ConsoleApiDeps) {
   const planOf = async (id: number) => {
-    const plan = (await deps.plans.listAll()).find((p) => p.id === id);
+    const plan = await deps.plans.findAny(id);
     if (!plan) throw new ShirenError('not_found', `no plan ${id}`);
     return plan;
   };
