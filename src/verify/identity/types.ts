@@ -1,4 +1,7 @@
-/** Identity information checks: what is asked, what a provider answers (docs/identity.md). */
+/**
+ * Identity information checks: what is asked, what a provider answers (docs/identity.md). The console page bundles
+ * CHECK_KINDS from here (web/console/src/checks.ts): keep this file free of imports.
+ */
 
 export const CHECK_KINDS = [
   'id2',
